@@ -1,0 +1,1 @@
+"""finsent's sentiment model: data, network, training, evaluation and prediction."""

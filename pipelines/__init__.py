@@ -1,0 +1,1 @@
+"""finsent\x27s Apache Beam job: feeds → scrape → sentences → classify → score → sinks."""

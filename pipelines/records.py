@@ -1,0 +1,113 @@
+"""The element types that flow between pipeline stages, and the failure record every stage emits.
+
+Elements are frozen dataclasses so they pickle across Beam workers and processes unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """One validated entry of `feeds.yaml`."""
+
+    name: str
+    url: str
+    source: str
+    tags: tuple[str, ...] = ()
+    tickers: tuple[str, ...] = ()
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One item of a feed: where it links to and what the feed says about it."""
+
+    feed: str
+    source: str
+    url: str
+    title: str | None = None
+    published_at: datetime | None = None
+    guid: str | None = None
+    tags: tuple[str, ...] = ()
+    tickers: tuple[str, ...] = ()
+    canonical_url: str = ""
+    article_id: str = ""
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """A downloaded page: the body after redirects, decoded only later by the extractor."""
+
+    entry: FeedEntry
+    final_url: str
+    status: int
+    content_type: str
+    body: bytes
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class Article:
+    """The extracted article with its metadata, before sentence splitting."""
+
+    entry: FeedEntry
+    article_id: str
+    url: str
+    title: str
+    text: str
+    authors: tuple[str, ...]
+    published_at: datetime | None
+    scraped_at: datetime
+    language: str
+    extractor: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of an article, keyed by a deterministic ID."""
+
+    sentence_id: str
+    article_id: str
+    index: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one feed, entry or page produced no article row.
+
+    `reason` is a short stable code (see `REASONS`); `detail` is a human-readable message.
+    """
+
+    stage: str
+    reason: str
+    detail: str
+    feed: str = ""
+    url: str = ""
+    http_status: int | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+REASONS: dict[str, str] = {
+    "feed_unreachable": "the feed could not be downloaded",
+    "feed_malformed": "the feed is not parseable RSS/Atom",
+    "entry_invalid": "a feed entry has no usable link (missing, or a scheme we never follow)",
+    "http_error": "the server answered with an error status not listed separately",
+    "http_404": "the page does not exist",
+    "http_410": "the page is gone",
+    "http_403": "the server refused the request",
+    "http_429": "rate limited, still after retries",
+    "http_5xx": "server error, still after retries",
+    "timeout": "the server did not answer within the timeout",
+    "connection_error": "the connection failed or was reset",
+    "too_many_redirects": "redirects looped or exceeded the limit",
+    "not_html": "the response is not an HTML page",
+    "too_large": "the body exceeds the size limit",
+    "blocked_private_address": "the host is or resolves to a private/loopback/link-local address",
+    "robots_disallowed": "robots.txt forbids fetching the page",
+    "empty_text": "no article text could be extracted",
+    "classification_error": "the model failed on this article's sentences",
+}

