@@ -1,1 +1,1 @@
-"""finsent\x27s Apache Beam job: feeds → scrape → sentences → classify → score → sinks."""
+"""finsent's Apache Beam job: feeds → scrape → sentences → classify → score → sinks."""
