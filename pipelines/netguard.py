@@ -1,0 +1,73 @@
+"""SSRF guard: refuse hosts that are, or resolve to, loopback/private/link-local/reserved addresses."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class BlockedAddressError(Exception):
+    """The host is or resolves to an address the fetcher must not connect to."""
+
+
+def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address hidden in an IPv4-mapped (::ffff:a.b.c.d) or 6to4 IPv6 address, if any."""
+    if isinstance(address, ipaddress.IPv6Address):
+        return address.ipv4_mapped or address.sixtofour
+    return None
+
+
+def why_blocked(address: IPAddress) -> str | None:
+    """The category that makes `address` off-limits ("loopback", "private", ...), or None if public."""
+    embedded = _embedded_ipv4(address)
+    if embedded is not None:
+        inner = why_blocked(embedded)
+        return f"IPv4-embedded {inner}" if inner else None
+    checks = (
+        ("unspecified", address.is_unspecified),
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("private", address.is_private),
+        ("reserved", address.is_reserved),
+        ("non-global", not address.is_global),
+    )
+    return next((name for name, hit in checks if hit), None)
+
+
+def _literal(host: str) -> list[IPAddress]:
+    """[the address] when `host` is a standard IP literal (brackets allowed), else []."""
+    try:
+        return [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        return []
+
+
+def resolve_host(host: str, port: int) -> list[IPAddress]:
+    """Every address `host` resolves to (a literal resolves to itself; decimal/octal forms included).
+
+    Raises socket.gaierror when the name does not resolve.
+    """
+    literal = _literal(host)
+    if literal:
+        return literal
+    infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+def check_host_allowed(host: str, port: int, allow_private: bool) -> None:
+    """Raise BlockedAddressError unless every address of `host` is public (or allow_private is set).
+
+    Names are resolved with getaddrinfo and *all* results are checked, so `2130706433`,
+    `0177.0.0.1` or a DNS name pointing at 10.0.0.1 are caught like the literal they stand for.
+    Raises socket.gaierror when the host does not resolve.
+    """
+    if allow_private:
+        return
+    for address in resolve_host(host, port):
+        category = why_blocked(address)
+        if category:
+            source = "" if [address] == _literal(host) else f" (resolved from {host!r})"
+            raise BlockedAddressError(f"{address}{source} is blocked: {category} address")
