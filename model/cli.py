@@ -1,0 +1,101 @@
+"""The model's `finsent` subcommands: `train`, `evaluate` and `classify`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from model.artifact import SHIPPED_DIR
+
+
+def add_model_commands(commands: argparse._SubParsersAction) -> None:
+    """Register the model subcommands on the `finsent` parser."""
+    train = commands.add_parser("train", help="fine-tune the sentiment model on Financial PhraseBank")
+    train.add_argument("--config", type=Path, default=None, help="YAML training settings")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override one setting, e.g. --set epochs=3 (repeatable)")
+    train.add_argument("--output", type=Path, default=SHIPPED_DIR, help="artifact folder to write")
+    train.add_argument("--data-dir", default=None, help="Financial PhraseBank folder")
+    train.add_argument("--download", action="store_true",
+                       help="download and verify the official PhraseBank archive into --data-dir first")
+    train.set_defaults(handler=run_train)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy and macro-F1 on test sets (A) and (B)")
+    evaluate.add_argument("--model", default=None, help="artifact folder (default: the shipped model)")
+    evaluate.add_argument("--data-dir", default=None, help="Financial PhraseBank folder")
+    evaluate.add_argument("--threads", type=int, default=None, help="torch threads")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.add_argument("--write", action="store_true",
+                          help="also write metrics.json and MODEL_CARD.md beside the weights")
+    evaluate.set_defaults(handler=run_evaluate)
+
+    classify = commands.add_parser("classify", help="label sentences given as arguments or on stdin")
+    classify.add_argument("sentences", nargs="*", help="sentences (default: one per line on stdin)")
+    classify.add_argument("--model", default=None, help="artifact folder (default: the shipped model)")
+    classify.add_argument("--threads", type=int, default=None, help="torch threads")
+    classify.add_argument("--json", action="store_true", help="one JSON object per line")
+    classify.set_defaults(handler=run_classify)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """`finsent train`."""
+    from model.data import download_phrasebank
+    from model.train import DEFAULT_CONFIG, TrainConfig, train
+
+    overrides = dict(_key_value(item) for item in args.set)
+    config = TrainConfig.from_file(args.config or DEFAULT_CONFIG, overrides)
+    data_dir = args.data_dir
+    if args.download:
+        data_dir = str(download_phrasebank(Path(args.data_dir or "data")))
+    record = train(config, args.output, data_dir)
+    print(f"saved {args.output} (best validation macro-F1 {record['best_validation_macro_f1']:.4f}); "
+          f"next: finsent evaluate --model {args.output} --write")
+    return 0
+
+
+def _key_value(item: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise SystemExit(f"--set expects KEY=VALUE, got {item!r}")
+    return key.strip(), value
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """`finsent evaluate`."""
+    from model.evaluate import evaluate_artifact, write_metrics
+
+    metrics = evaluate_artifact(args.model, args.data_dir, args.threads)
+    if args.write:
+        write_metrics(metrics, Path(args.model) if args.model else SHIPPED_DIR)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+        return 0
+    for name in ("all_data", "all_agree"):
+        figures = metrics[name]
+        print(f"{name:9s} n={figures['sentences']:4d}  accuracy {figures['accuracy']:.4f}  "
+              f"macro-F1 {figures['macro_f1']:.4f}")
+    print(f"{metrics['throughput']['sentences_per_second']:.0f} sentences/s on "
+          f"{metrics['throughput']['threads']} threads ({metrics['model_version']})")
+    return 0
+
+
+def run_classify(args: argparse.Namespace) -> int:
+    """`finsent classify`."""
+    from model.predict import SentimentClassifier
+
+    sentences = args.sentences or [line.strip() for line in sys.stdin if line.strip()]
+    if not sentences:
+        raise SystemExit("finsent classify: give sentences as arguments or one per line on stdin")
+    classifier = SentimentClassifier.load(args.model, threads=args.threads)
+    for sentence, prediction in zip(sentences, classifier.predict(sentences), strict=True):
+        if args.json:
+            print(json.dumps({"text": sentence, "label": prediction.label,
+                              "p_negative": round(prediction.p_negative, 4),
+                              "p_neutral": round(prediction.p_neutral, 4),
+                              "p_positive": round(prediction.p_positive, 4)}))
+        else:
+            print(f"{prediction.label:8s}  neg {prediction.p_negative:.3f}  neu {prediction.p_neutral:.3f}  "
+                  f"pos {prediction.p_positive:.3f}  {sentence}")
+    return 0

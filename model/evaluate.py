@@ -1,0 +1,125 @@
+"""Evaluates a model artifact on the fixed test sets (A) all-data and (B) all-agree.
+
+`evaluate_artifact` measures; `write_metrics` stores `metrics.json` and renders `MODEL_CARD.md`
+next to the weights, so the card always shows the figures of the weights beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from model.artifact import SHIPPED_DIR, read_artifact_meta
+from model.data import LabelledSentence, load_splits
+from model.metrics import summarize
+from model.predict import SentimentClassifier
+
+FINBERT_REFERENCE = {"all_data": {"accuracy": 0.86, "macro_f1": 0.84},
+                     "all_agree": {"accuracy": 0.97, "macro_f1": 0.95}}
+CARD_TEMPLATE = Path(__file__).resolve().parent / "configs" / "MODEL_CARD.template.md"
+
+
+def measure_throughput(classifier: SentimentClassifier, sentences: list[str], repeats: int = 2) -> float:
+    """Sentences per second of `classifier.predict` (best of `repeats` after one warm-up batch)."""
+    classifier.predict(sentences[:64])
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        classifier.predict(sentences)
+        best = min(best, time.perf_counter() - start)
+    return len(sentences) / best
+
+
+def evaluate_set(classifier: SentimentClassifier, sentences: list[LabelledSentence],
+                 resamples: int = 1000) -> dict:
+    """Accuracy, macro-F1 (with bootstrap CIs), per-class F1 and confusion matrix on one set."""
+    truth = np.array([s.label_id for s in sentences])
+    predicted = classifier.predict_proba([s.text for s in sentences]).argmax(axis=1)
+    return summarize(truth, predicted, resamples)
+
+
+def evaluate_artifact(path: str | os.PathLike[str] | None = None, data_dir: str | None = None,
+                      threads: int | None = None, resamples: int = 1000) -> dict:
+    """All figures of `metrics.json` for the artifact at `path` (default: the shipped model)."""
+    folder = Path(path) if path is not None else SHIPPED_DIR
+    meta = read_artifact_meta(folder)
+    classifier = SentimentClassifier.load(folder, threads=threads)
+    splits = load_splits(data_dir)
+    test_texts = [s.text for s in splits.test]
+    return {
+        "model_version": meta.model_version,
+        "evaluated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "protocol": "Financial PhraseBank v1.0, Sentences_50Agree deduplicated, stratified 80/10/10, seed 42",
+        "all_data": evaluate_set(classifier, splits.test_all_data, resamples),
+        "all_agree": evaluate_set(classifier, splits.test_all_agree, resamples),
+        "throughput": {
+            "sentences_per_second": measure_throughput(classifier, test_texts),
+            "threads": _torch_threads(),
+            "batch_size": classifier.batch_size,
+            "quantization": "dynamic int8 (Linear layers)",
+        },
+        "finbert_reference": FINBERT_REFERENCE,
+        "split_sizes": {"train": len(splits.train), "validation": len(splits.validation),
+                        "test": len(splits.test), "test_all_agree": len(splits.test_all_agree)},
+        "training": meta.training,
+    }
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def write_metrics(metrics: dict, folder: Path = SHIPPED_DIR) -> None:
+    """Write `metrics.json` and the rendered `MODEL_CARD.md` into the artifact folder."""
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (folder / "MODEL_CARD.md").write_text(render_model_card(metrics))
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}"
+
+
+def _set_row(name: str, figures: dict, reference: dict) -> str:
+    low, high = figures["accuracy_ci95"]
+    f1_low, f1_high = figures["macro_f1_ci95"]
+    return (f"| {name} | {figures['sentences']} | {_pct(figures['accuracy'])} ({_pct(low)}–{_pct(high)}) "
+            f"| {_pct(figures['macro_f1'])} ({_pct(f1_low)}–{_pct(f1_high)}) "
+            f"| {_pct(reference['accuracy'])} / {_pct(reference['macro_f1'])} |")
+
+
+def _class_rows(figures: dict) -> str:
+    return "\n".join(f"| {label} | {_pct(f1)} |" for label, f1 in figures["per_class_f1"].items())
+
+
+def _confusion_rows(figures: dict) -> str:
+    matrix = figures["confusion_matrix"]
+    return "\n".join(f"| **{label}** | " + " | ".join(map(str, row)) + " |"
+                     for label, row in zip(matrix["labels"], matrix["rows_true_columns_predicted"],
+                                           strict=True))
+
+
+def render_model_card(metrics: dict) -> str:
+    """The model card with this evaluation's figures filled in."""
+    training = metrics["training"]
+    return CARD_TEMPLATE.read_text().format(
+        model_version=metrics["model_version"],
+        evaluated_at=metrics["evaluated_at"],
+        row_a=_set_row("(A) all data", metrics["all_data"], FINBERT_REFERENCE["all_data"]),
+        row_b=_set_row("(B) all agree", metrics["all_agree"], FINBERT_REFERENCE["all_agree"]),
+        classes_a=_class_rows(metrics["all_data"]),
+        classes_b=_class_rows(metrics["all_agree"]),
+        confusion_a=_confusion_rows(metrics["all_data"]),
+        throughput=f"{metrics['throughput']['sentences_per_second']:.0f}",
+        threads=metrics["throughput"]["threads"],
+        splits=metrics["split_sizes"],
+        epochs=len(training.get("history", [])),
+        best_validation=_pct(training.get("best_validation_macro_f1", 0.0)),
+        config=json.dumps(training.get("config", {}), sort_keys=True),
+    )

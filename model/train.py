@@ -1,0 +1,198 @@
+"""Fine-tunes the base encoder on Financial PhraseBank and saves the best-validation artifact.
+
+Training uses only the protocol's train split; the validation split picks the best epoch by
+macro-F1; the test split is never touched here (see `model/evaluate.py`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from torch import nn
+from tqdm import tqdm
+
+from model.artifact import save_artifact
+from model.base_encoder import base_encoder_dir
+from model.data import LABELS, LabelledSentence, load_splits
+from model.metrics import macro_f1
+from model.network import SentimentNetwork, network_from_base
+from model.predict import SentimentClassifier
+from model.tokenization import encode_batch, load_tokenizer
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.yaml"
+NEUTRAL = LABELS.index("neutral")
+
+
+@dataclass
+class TrainConfig:
+    """Every training setting; `model/configs/default.yaml` gives the shipped model's values."""
+
+    epochs: int = 5
+    batch_size: int = 32
+    learning_rate: float = 8e-5
+    layer_decay: float = 0.85
+    head_learning_rate: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1
+    dropout: float = 0.1
+    max_length: int = 128
+    seed: int = 42
+    threads: int = 0
+    num_layers: int | None = None
+    train_limit: int | None = None
+    agreement_targets: bool = True
+    agreement_confidence: dict[int, float] = field(
+        default_factory=lambda: {100: 1.0, 75: 0.9, 66: 0.8, 50: 0.7})
+    model_version: str = ""
+
+    @classmethod
+    def from_file(cls, path: Path, overrides: dict[str, str] | None = None) -> TrainConfig:
+        """Read a YAML config, then apply `key=value` overrides (values parsed as YAML)."""
+        values = yaml.safe_load(path.read_text()) or {}
+        known = {f.name for f in fields(cls)}
+        for key, raw in (overrides or {}).items():
+            values[key] = yaml.safe_load(raw)
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown training settings {unknown}; known: {sorted(known)}")
+        config = cls(**values)
+        config.agreement_confidence = {int(k): float(v) for k, v in config.agreement_confidence.items()}
+        return config
+
+
+def seed_everything(seed: int) -> None:
+    """Fix Python, numpy and torch seeds."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def soft_target(sentence: LabelledSentence, config: TrainConfig) -> list[float]:
+    """Training target: one-hot, or spread by annotator agreement when `agreement_targets`.
+
+    Disagreement on a polar sentence is almost always with "neutral", so its missing mass goes
+    there; a neutral sentence's missing mass is split between the two polar labels.
+    """
+    target = [0.0] * len(LABELS)
+    confidence = config.agreement_confidence.get(sentence.agreement, 1.0) if config.agreement_targets else 1.0
+    target[sentence.label_id] = confidence
+    if sentence.label_id == NEUTRAL:
+        for other in (i for i in range(len(LABELS)) if i != NEUTRAL):
+            target[other] = (1 - confidence) / 2
+    else:
+        target[NEUTRAL] = 1 - confidence
+    return target
+
+
+def length_bucketed_batches(sentences: list[LabelledSentence], batch_size: int,
+                            rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of similar-length sentences (less padding, faster on CPU)."""
+    indices = list(range(len(sentences)))
+    rng.shuffle(indices)
+    chunk = batch_size * 50
+    batches = []
+    for start in range(0, len(indices), chunk):
+        block = sorted(indices[start:start + chunk], key=lambda i: len(sentences[i].text))
+        batches += [block[i:i + batch_size] for i in range(0, len(block), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def parameter_groups(network: SentimentNetwork, config: TrainConfig) -> list[dict]:
+    """AdamW groups with layer-wise learning-rate decay from the head down to the embeddings."""
+    layers = network.encoder.encoder.layer
+    depth = len(layers)
+    groups = [{"params": list(network.head.parameters()), "lr": config.head_learning_rate,
+               "weight_decay": 0.0}]
+    for i, layer in enumerate(layers):
+        groups.append({"params": list(layer.parameters()),
+                       "lr": config.learning_rate * config.layer_decay ** (depth - 1 - i)})
+    embeddings = [p for p in network.encoder.embeddings.parameters() if p.requires_grad]
+    groups.append({"params": embeddings, "lr": config.learning_rate * config.layer_decay ** depth})
+    for group in groups:
+        group.setdefault("weight_decay", config.weight_decay)
+    return groups
+
+
+def warmup_linear_schedule(optimizer: torch.optim.Optimizer, total_steps: int,
+                           warmup_fraction: float) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up to each group's rate, then linear decay to zero."""
+    warmup = max(1, math.ceil(total_steps * warmup_fraction))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def validation_macro_f1(network: SentimentNetwork, base_dir: Path, config: TrainConfig,
+                        validation: list[LabelledSentence]) -> float:
+    """Macro-F1 of the current network on the validation split."""
+    classifier = SentimentClassifier.from_network(network, base_dir, config.max_length, batch_size=64)
+    predicted = classifier.predict_proba([s.text for s in validation]).argmax(axis=1)
+    network.train()
+    return macro_f1(np.array([s.label_id for s in validation]), predicted)
+
+
+def train_epoch(network: SentimentNetwork, batches: list[list[int]], train: list[LabelledSentence],
+                tokenizer, optimizer, scheduler, config: TrainConfig, description: str) -> float:
+    """One pass over the batches; returns the mean loss."""
+    network.train()
+    loss_function = nn.CrossEntropyLoss()
+    losses = []
+    progress = tqdm(batches, desc=description, unit="batch", leave=False)
+    for batch in progress:
+        input_ids, attention_mask = encode_batch(tokenizer, [train[i].text for i in batch])
+        targets = torch.tensor([soft_target(train[i], config) for i in batch])
+        loss = loss_function(network(input_ids, attention_mask), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+        progress.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
+    return float(np.mean(losses))
+
+
+def train(config: TrainConfig, output: Path, data_dir: str | None = None) -> dict:
+    """Train, keep the best validation epoch, save it to `output`; returns the training record."""
+    seed_everything(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    splits = load_splits(data_dir)
+    train_set = splits.train[: config.train_limit] if config.train_limit else splits.train
+    base_dir = base_encoder_dir()
+    network = network_from_base(base_dir, config.num_layers, config.dropout)
+    network.freeze_word_embeddings()
+    tokenizer = load_tokenizer(base_dir, config.max_length)
+    rng = random.Random(config.seed)
+    steps = config.epochs * math.ceil(len(train_set) / config.batch_size)
+    optimizer = torch.optim.AdamW(parameter_groups(network, config))
+    scheduler = warmup_linear_schedule(optimizer, steps, config.warmup_fraction)
+    history, best_f1, best_state = [], -1.0, None
+    for epoch in range(1, config.epochs + 1):
+        batches = length_bucketed_batches(train_set, config.batch_size, rng)
+        loss = train_epoch(network, batches, train_set, tokenizer, optimizer, scheduler, config,
+                           f"epoch {epoch}/{config.epochs}")
+        f1 = validation_macro_f1(network, base_dir, config, splits.validation)
+        history.append({"epoch": epoch, "train_loss": loss, "validation_macro_f1": f1})
+        print(f"epoch {epoch}: train loss {loss:.4f}, validation macro-F1 {f1:.4f}", flush=True)
+        if f1 > best_f1:
+            best_f1, best_state = f1, copy.deepcopy(network.state_dict())
+    network.load_state_dict(best_state)
+    record = {"config": asdict(config), "history": history, "best_validation_macro_f1": best_f1,
+              "train_sentences": len(train_set), "trained_at": datetime.now(timezone.utc).isoformat()}
+    version = config.model_version or f"finsent-minilm-{datetime.now(timezone.utc):%Y%m%d}"
+    save_artifact(network.eval(), output, version, config.max_length, record)
+    return record
