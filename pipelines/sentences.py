@@ -1,0 +1,181 @@
+"""Sentence splitting and cleaning: Article → Sentence, offline (pysbd), with boilerplate removal.
+
+`split_sentences` never loses or invents text: its sentences joined give the input back, up to
+whitespace. `clean_sentences` then drops boilerplate and fragments, `SplitSentences` is the stage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
+import apache_beam as beam
+import pysbd
+from apache_beam.metrics import Metrics
+from pysbd.languages import LANGUAGE_CODES
+
+from pipelines.records import Article, Sentence
+
+# Abbreviations that do not end a sentence even before a capital or a number ("approx. 500").
+_NON_TERMINAL_ABBREVIATIONS = frozenset({
+    "approx.", "appr.", "ca.", "incl.", "excl.", "est.", "no.", "nos.", "vol.", "vols.", "vs.",
+    "fig.", "ref.", "resp.", "avg.", "mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "e.g.", "i.e.",
+})
+# A short dotted token ("pct.", "mln.", "p.m.") before a lowercase continuation is an abbreviation.
+_SHORT_ABBREVIATION_RE = re.compile(r"(?:^|\s)[\w.]{1,5}\.$")
+# "4 p.m. | ET on Friday": a time zone after a.m./p.m. continues the sentence.
+_TIME_ZONE_RE = re.compile(r"^(?:[ECMP][SD]?T|GMT|BST|CES?T|UTC|HKT|JST|SGT)\b")
+_WIRE = r"Reuters|Bloomberg|AP|AFP|Dow Jones|MarketWatch|CNBC|IFR|Business Wire|PRNewswire|GLOBE NEWSWIRE"
+# "LONDON, March 3 (Reuters) -" / "(Bloomberg) --": the prefix goes, the sentence stays.
+_DATELINE_RE = re.compile(rf"^(?:[A-Z][\w .,'/-]{{0,60}}?\s*)?\((?:{_WIRE})\)\s*[-–—]+\s*")
+_IMAGE_CREDIT_RE = re.compile(r"\s*\((?:photo|image|picture|credit)s?\b[^)]*\)", re.IGNORECASE)
+_BOILERPLATE_RE = re.compile("|".join((
+    r"^(?:share|tweet|e-?mail|print|pin|save|copy link)\b(?:\s+(?:this|on|via|to)\b.*)?$",
+    r"^(?:read|see|watch|listen)\s+(?:more|also|next|now)\b",
+    r"^(?:related|recommended|most popular|trending|more from \w+)"
+    r"(?:\s+(?:articles?|stories|news|content|coverage|reading|topics|links))?\s*(?::|$)",
+    r"^(?:photo|image|picture|video|graphic|illustration|credit|caption)s?\s*(?:credit|by)?\s*:",
+    r"^(?:©|\(c\)|copyright\b)",
+    r"\ball rights reserved\b",
+    r"\b(?:sign up|subscribe)\b.*\bnewsletters?\b",
+    r"^subscribe\b",
+    r"\bclick here\b",
+    r"^follow (?:us|\w+(?: \w+)? on (?:twitter|x|facebook|linkedin|instagram))\b",
+    r"^(?:advertisement|sponsored( content)?|ad)\.?$",
+    r"\b(?:we|this (?:web)?site) uses? cookies\b",
+    r"^(?:additional )?(?:reporting|writing|editing) by\b",
+    r"^our standards:",
+)), re.IGNORECASE)
+_NAME = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}"
+_BYLINE_RE = re.compile(rf"^[Bb][Yy]\s+{_NAME}(?:\s*(?:,|and|&)\s*{_NAME})*(?:\s*[|,]\s*.{{0,40}})?\.?$")
+
+
+@lru_cache(maxsize=8)
+def _segmenter(language: str) -> pysbd.Segmenter:
+    """One pysbd segmenter per language and process (building one is slow)."""
+    return pysbd.Segmenter(language=language if language in LANGUAGE_CODES else "en", clean=False)
+
+
+def _squash(text: str) -> str:
+    """The text without any whitespace, to compare texts up to whitespace."""
+    return "".join(text.split())
+
+
+def _merge_abbreviations(segments: list[str]) -> list[str]:
+    """Join segments that pysbd cut after an abbreviation ("approx. | 500 people")."""
+    merged: list[str] = []
+    for segment in segments:
+        if merged and _continues(merged[-1], segment):
+            merged[-1] = f"{merged[-1]} {segment}"
+        else:
+            merged.append(segment)
+    return merged
+
+
+def _continues(previous: str, segment: str) -> bool:
+    """Whether `segment` continues `previous` rather than starting a new sentence."""
+    last_word = previous.rsplit(maxsplit=1)[-1].lower()
+    if last_word in _NON_TERMINAL_ABBREVIATIONS:
+        return True
+    if last_word in ("a.m.", "p.m.") and _TIME_ZONE_RE.match(segment):
+        return True
+    return segment[:1].islower() and bool(_SHORT_ABBREVIATION_RE.search(previous))
+
+
+def _realign(paragraph: str, segments: list[str]) -> list[str]:
+    """Cut the original paragraph where the segments end, so no character is lost or altered.
+
+    If the segmenter changed the text itself, the whole paragraph is kept as one sentence.
+    """
+    if _squash("".join(segments)) != _squash(paragraph):
+        return [paragraph]
+    sentences, position = [], 0
+    for segment in segments:
+        start, needed = position, len(_squash(segment))
+        while needed:
+            needed -= not paragraph[position].isspace()
+            position += 1
+        sentences.append(paragraph[start:position].strip())
+    return [s for s in sentences if s]
+
+
+def _split_paragraph(paragraph: str, language: str) -> list[str]:
+    """Sentences of one paragraph (a line of text)."""
+    segments = [s.strip() for s in _segmenter(language).segment(paragraph)]
+    return _realign(paragraph, _merge_abbreviations([s for s in segments if s]))
+
+
+def split_sentences(text: str, language: str = "en") -> list[str]:
+    """Split text into sentences: lines first (paragraphs, headings), then pysbd within each line.
+
+    `language` is an ISO 639-1 code; languages pysbd does not know are split with English rules.
+    """
+    sentences: list[str] = []
+    for line in text.splitlines():
+        if line.strip():
+            sentences.extend(_split_paragraph(line.strip(), language))
+    return sentences
+
+
+def _clean(sentence: str) -> str:
+    """The sentence without dateline or image credits, whitespace collapsed; '' if it is boilerplate."""
+    sentence = " ".join(_IMAGE_CREDIT_RE.sub("", sentence).split())
+    sentence = _DATELINE_RE.sub("", sentence)
+    if _BOILERPLATE_RE.search(sentence) or _BYLINE_RE.match(sentence):
+        return ""
+    return sentence
+
+
+def clean_sentences(sentences: Iterable[str], min_chars: int, max_chars: int) -> list[str]:
+    """Drop boilerplate (share buttons, credits, bylines, newsletter/copyright lines) and fragments.
+
+    Datelines such as "LONDON (Reuters) -" are stripped and the rest kept; sentences shorter than
+    `min_chars` or longer than `max_chars` (after cleaning) are dropped.
+    """
+    kept = (_clean(sentence) for sentence in sentences)
+    return [s for s in kept if min_chars <= len(s) <= max_chars]
+
+
+def _sentences_with_drops(article: Article, min_chars: int, max_chars: int) -> tuple[list[Sentence], int]:
+    """The article's kept sentences and how many split sentences were dropped."""
+    raw = split_sentences(article.text, article.language or "en")
+    kept = clean_sentences(raw, min_chars, max_chars)
+    sentences = [Sentence(sentence_id=f"{article.article_id}-{index:04d}", article_id=article.article_id,
+                          index=index, text=text) for index, text in enumerate(kept)]
+    return sentences, len(raw) - len(kept)
+
+
+def article_sentences(article: Article, min_chars: int, max_chars: int) -> list[Sentence]:
+    """The cleaned sentences of one article, IDs `{article_id}-{index:04d}` counting kept ones from 0."""
+    return _sentences_with_drops(article, min_chars, max_chars)[0]
+
+
+class _SplitArticleFn(beam.DoFn):
+    """Article → its Sentences, counting kept and dropped sentences."""
+
+    def __init__(self, min_chars: int, max_chars: int) -> None:
+        super().__init__()
+        self.min_chars, self.max_chars = min_chars, max_chars
+        self.kept = Metrics.counter("sentences", "sentences_kept")
+        self.dropped = Metrics.counter("sentences", "sentences_dropped")
+        self.empty = Metrics.counter("sentences", "articles_without_sentences")
+
+    def process(self, article: Article) -> Iterator[Sentence]:
+        sentences, dropped = _sentences_with_drops(article, self.min_chars, self.max_chars)
+        self.kept.inc(len(sentences))
+        self.dropped.inc(dropped)
+        if not sentences:
+            self.empty.inc()
+        yield from sentences
+
+
+class SplitSentences(beam.PTransform):
+    """PCollection[Article] → PCollection[Sentence]: split, clean, and number each article's sentences."""
+
+    def __init__(self, min_chars: int = 20, max_chars: int = 600) -> None:
+        super().__init__()
+        self.min_chars, self.max_chars = min_chars, max_chars
+
+    def expand(self, articles: beam.PCollection) -> beam.PCollection:
+        return articles | "SplitArticle" >> beam.ParDo(_SplitArticleFn(self.min_chars, self.max_chars))
