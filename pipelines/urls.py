@@ -91,4 +91,6 @@ def validate_article_url(url: str) -> str | None:
         return f"scheme {scheme or '(none)'!r} is not followed (only http and https)"
     if not parts.hostname:
         return "the link has no host"
+    if any(char.isspace() for char in parts.hostname):
+        return "the link's host contains whitespace"
     return None
