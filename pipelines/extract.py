@@ -31,6 +31,9 @@ _META_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", r
 # WHATWG: these labels mean windows-1252 on the web.
 _CHARSET_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
                     "us-ascii": "cp1252", "ascii": "cp1252"}
+# Legacy encodings still seen on news sites; detection chooses among these only.
+_WEB_ENCODINGS = ["cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257",
+                  "iso8859_2", "iso8859_15", "koi8_r", "shift_jis", "euc_jp", "gb18030", "big5", "euc_kr"]
 _BLANK_LINES_RE = re.compile(r"\n\s*\n+")
 
 
@@ -78,9 +81,17 @@ def decode_html(body: bytes, content_type: str = "") -> str:
             return _strip_nul(body.decode(encoding))
         except (UnicodeDecodeError, LookupError):
             continue
-    best = charset_normalizer.from_bytes(body).best()
-    encoding = best.encoding if best is not None else "cp1252"
-    return _strip_nul(body.decode(encoding, errors="replace"))
+    return _strip_nul(body.decode(_detect_charset(body), errors="replace"))
+
+
+def _detect_charset(body: bytes) -> str:
+    """The likeliest common web encoding of undeclared, non-UTF-8 bytes; windows-1252 on a tie."""
+    matches = charset_normalizer.from_bytes(body, cp_isolation=_WEB_ENCODINGS)
+    best = matches.best()
+    if best is None:
+        return "cp1252"
+    western = next((match for match in matches if match.encoding == "cp1252"), None)
+    return "cp1252" if western is not None and western.chaos <= best.chaos else best.encoding
 
 
 def _declared_charsets(body: bytes, content_type: str) -> list[str]:
