@@ -1,0 +1,292 @@
+"""ReadFeeds: feeds.yaml → validated FeedConfigs → downloaded, parsed RSS/Atom feeds → FeedEntry elements.
+
+`load_feed_configs` validates the whole file up front, so a typo fails the launch, not a worker.
+`parse_feed` turns one feed body into entries and per-entry failures. `ReadFeeds` is the Beam
+stage; a feed that cannot be downloaded or parsed becomes a `Failure`, never a crashed run.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+from urllib.request import url2pathname
+
+import apache_beam as beam
+import feedparser
+import yaml
+from apache_beam.metrics import Metrics
+from apache_beam.pvalue import TaggedOutput
+
+from pipelines.fetch import Fetcher, FetchError, FetchSettings
+from pipelines.records import Failure, FeedConfig, FeedEntry
+from pipelines.urls import canonicalize_url, make_article_id, validate_article_url
+
+FEED_KEYS = ("name", "url", "source", "tags", "tickers", "enabled")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+STAGE = "feeds"
+
+
+class FeedsFileError(ValueError):
+    """feeds.yaml is unreadable or invalid; the message names the file, the feed and the field."""
+
+
+# --- feeds.yaml ----------------------------------------------------------------------------------
+
+def load_feed_configs(path: str | Path) -> list[FeedConfig]:
+    """The enabled feeds of a feeds.yaml, validated; raises FeedsFileError on the first problem.
+
+    The file is a mapping with one key, `feeds`: a list of feeds, each with `name` (unique; letters,
+    digits, `_.-`), `url` (an http(s) URL, a `file://` URL, or a path relative to the yaml file),
+    and optionally `source` (defaults to the name), `tags`, `tickers` (lists of strings) and
+    `enabled` (default true; disabled feeds are validated, then skipped). Feeds are numbered from 1.
+    """
+    path = Path(path)
+    label = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise FeedsFileError(f"{label}: cannot read the file: {error.strerror or error}") from error
+    except yaml.YAMLError as error:
+        raise FeedsFileError(f"{label}: not valid YAML: {error}") from error
+    configs: list[FeedConfig] = []
+    first_index: dict[str, int] = {}
+    for index, raw in enumerate(_feed_list(data, label), start=1):
+        config = _feed_config(raw, f"{label}: feed #{index}", path.parent)
+        if config.name in first_index:
+            raise FeedsFileError(f"{label}: feed #{index} {config.name!r}: duplicate name "
+                                 f"(feed #{first_index[config.name]} has it too)")
+        first_index[config.name] = index
+        if config.enabled:
+            configs.append(config)
+    return configs
+
+
+def _feed_list(data: Any, label: str) -> list[Any]:
+    if not isinstance(data, Mapping) or set(data) != {"feeds"} or not isinstance(data["feeds"], list):
+        raise FeedsFileError(f"{label}: the file must be a mapping with a single key 'feeds' holding a list")
+    return data["feeds"]
+
+
+def _feed_config(raw: Any, where: str, base: Path) -> FeedConfig:
+    if not isinstance(raw, Mapping):
+        raise FeedsFileError(f"{where}: must be a mapping with at least 'name' and 'url'")
+    name = raw.get("name")
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise FeedsFileError(f"{where}: 'name' must be 1–64 letters, digits, '_', '.' or '-'")
+    where = f"{where} {name!r}"
+    unknown = sorted(str(key) for key in raw if key not in FEED_KEYS)
+    if unknown:
+        raise FeedsFileError(f"{where}: unknown key {', '.join(map(repr, unknown))} "
+                             f"(allowed: {', '.join(FEED_KEYS)})")
+    source = raw.get("source", name)
+    if not isinstance(source, str) or not source.strip():
+        raise FeedsFileError(f"{where}: 'source' must be a non-empty string")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise FeedsFileError(f"{where}: 'enabled' must be true or false")
+    return FeedConfig(name=name, url=_feed_url(raw.get("url"), where, base), source=source.strip(),
+                      tags=_strings(raw, "tags", where), tickers=_strings(raw, "tickers", where),
+                      enabled=enabled)
+
+
+def _feed_url(url: Any, where: str, base: Path) -> str:
+    """An http(s) URL as given, or the absolute path of an existing local feed file."""
+    message = f"{where}: 'url' must be an http(s) URL or a file path"
+    if not isinstance(url, str) or not url.strip():
+        raise FeedsFileError(message)
+    url = url.strip()
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("http", "https"):
+        problem = validate_article_url(url)
+        if problem:
+            raise FeedsFileError(f"{message} ({problem})")
+        return url
+    if scheme == "file":
+        path = Path(url2pathname(urlsplit(url).path))
+    elif scheme == "" or len(scheme) == 1:  # a relative/absolute path, or a Windows drive letter
+        path = base / url
+    else:
+        raise FeedsFileError(f"{message} (scheme {scheme!r} is not supported)")
+    if not path.is_file():
+        raise FeedsFileError(f"{message} (no such file: {path})")
+    return str(path.resolve())
+
+
+def _strings(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    values = raw.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(value, str) and value.strip() for value in values):
+        raise FeedsFileError(f"{where}: {key!r} must be a list of non-empty strings")
+    return tuple(value.strip() for value in values)
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+def entity_declaration_problem(body: bytes) -> str | None:
+    """Why the body is refused before XML parsing (a DOCTYPE declaring entities), or None.
+
+    Entity declarations are how "billion laughs" expansion bombs work, and no real feed needs
+    them. NUL bytes are dropped before searching, so UTF-16/32 bodies are caught too.
+    """
+    ascii_view = body.replace(b"\0", b"").upper()
+    if b"<!DOCTYPE" in ascii_view and b"<!ENTITY" in ascii_view:
+        return "the feed declares XML entities in a DOCTYPE (refused: entity-expansion attack risk)"
+    return None
+
+
+def parse_feed(body: bytes, config: FeedConfig, base_url: str | None = None
+               ) -> tuple[list[FeedEntry], list[Failure]]:
+    """The entries of one RSS/Atom body, and a Failure for each unusable entry (or the whole feed).
+
+    Relative links are resolved against `base_url` (the feed's final URL; defaults to the
+    configured URL when that is http(s)). A bozo (not well-formed) feed is accepted as long as
+    it yields entries; one with none is `feed_malformed`, as is a DOCTYPE declaring entities.
+    """
+    refusal = entity_declaration_problem(body)
+    if refusal:
+        return [], [_failure(config, "feed_malformed", refusal)]
+    base = base_url or (config.url if urlsplit(config.url).scheme in ("http", "https") else None)
+    headers = {"content-type": "application/xml", **({"content-location": base} if base else {})}
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    if not parsed.entries:
+        if parsed.bozo or not parsed.get("version"):
+            cause = parsed.get("bozo_exception") or "no RSS/Atom root element"
+            return [], [_failure(config, "feed_malformed", f"not a parseable RSS/Atom feed: {cause}")]
+        return [], []
+    entries: list[FeedEntry] = []
+    failures: list[Failure] = []
+    for item in parsed.entries:
+        result = _entry(item, config, base)
+        if isinstance(result, FeedEntry):
+            entries.append(result)
+        else:
+            failures.append(result)
+    return entries, failures
+
+
+def _entry(item: Mapping[str, Any], config: FeedConfig, base: str | None) -> FeedEntry | Failure:
+    link = str(item.get("link") or "").strip()
+    if link and base:
+        link = urljoin(base, link)
+    problem = validate_article_url(link) if link else "the entry has no link"
+    if problem:
+        return _failure(config, "entry_invalid", problem, url=link[:2048])
+    canonical = canonicalize_url(link)
+    return FeedEntry(
+        feed=config.name, source=config.source, url=link, title=_text(item.get("title")),
+        published_at=_published(item), guid=_text(item.get("id")), tags=config.tags,
+        tickers=config.tickers, canonical_url=canonical, article_id=make_article_id(canonical),
+    )
+
+
+def _text(value: Any) -> str | None:
+    text = " ".join(str(value).split()) if value else ""
+    return text or None
+
+
+def _published(item: Mapping[str, Any]) -> datetime | None:
+    """The entry's publication (else update) time as an aware UTC datetime (feedparser gives UTC)."""
+    for key in ("published_parsed", "updated_parsed"):
+        parsed = item.get(key)
+        if parsed:
+            try:
+                return datetime(*parsed[:6], tzinfo=timezone.utc)
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+def _failure(config: FeedConfig, reason: str, detail: str, url: str | None = None,
+             http_status: int | None = None, extra: dict[str, str] | None = None) -> Failure:
+    return Failure(stage=STAGE, reason=reason, detail=detail, feed=config.name,
+                   url=config.url if url is None else url, http_status=http_status, extra=extra or {})
+
+
+# --- the Beam stage ------------------------------------------------------------------------------
+
+def read_feed_file(path: str, max_bytes: int) -> bytes:
+    """A local feed file's bytes; FetchError (`connection_error`/`too_large`) like a download."""
+    try:
+        with open(path, "rb") as handle:
+            body = handle.read(max_bytes + 1)
+    except OSError as error:
+        raise FetchError("connection_error", f"cannot read {path}: {error.strerror or error}") from error
+    if len(body) > max_bytes:
+        raise FetchError("too_large", f"{path} exceeds {max_bytes} bytes")
+    return body
+
+
+class _ReadFeed(beam.DoFn):
+    """FeedConfig → FeedEntry elements; Failures on the `failures` tag."""
+
+    def __init__(self, settings: FetchSettings) -> None:
+        self._settings = settings
+        self._fetcher: Fetcher | None = None
+        self._feeds_read = Metrics.counter(STAGE, "feeds_read")
+        self._feeds_unreachable = Metrics.counter(STAGE, "feeds_unreachable")
+        self._feeds_malformed = Metrics.counter(STAGE, "feeds_malformed")
+        self._entries = Metrics.counter(STAGE, "entries")
+        self._entries_invalid = Metrics.counter(STAGE, "entries_invalid")
+
+    def setup(self) -> None:
+        self._fetcher = Fetcher(self._settings)
+
+    def process(self, config: FeedConfig) -> Iterator[FeedEntry | TaggedOutput]:
+        try:
+            body, base = self._download(config)
+        except FetchError as error:
+            self._feeds_unreachable.inc()
+            yield TaggedOutput("failures", _failure(
+                config, "feed_unreachable", str(error), http_status=error.http_status,
+                extra={"fetch_reason": error.reason}))
+            return
+        entries, failures = parse_feed(body, config, base)
+        self._feeds_read.inc()
+        self._entries.inc(len(entries) + sum(failure.reason == "entry_invalid" for failure in failures))
+        for failure in failures:
+            counter = self._entries_invalid if failure.reason == "entry_invalid" else self._feeds_malformed
+            counter.inc()
+            yield TaggedOutput("failures", failure)
+        yield from entries
+
+    def _download(self, config: FeedConfig) -> tuple[bytes, str | None]:
+        """The feed body and the URL relative links resolve against (None for files)."""
+        if urlsplit(config.url).scheme in ("http", "https"):
+            assert self._fetcher is not None
+            response = self._fetcher.fetch(config.url, accept="feed")
+            return response.body, response.final_url
+        return read_feed_file(config.url, self._settings.max_body_bytes), None
+
+
+class ReadFeeds(beam.PTransform):
+    """PBegin → entries of every configured feed.
+
+    Returns a `DoOutputsTuple` with the main output named `entries` (FeedEntry, with
+    `canonical_url` and `article_id` filled) and the tagged output `failures` (Failure rows of
+    stage "feeds": `feed_unreachable` with the fetch reason in `detail` and in
+    `extra["fetch_reason"]`, `feed_malformed`, `entry_invalid`). Use either
+
+        feeds = pipeline | ReadFeeds(configs, settings)
+        feeds.entries, feeds.failures          # or: entries, failures = feeds
+
+    Counters (namespace "feeds"): feeds_read, feeds_unreachable, feeds_malformed, entries
+    (usable and invalid), entries_invalid.
+    """
+
+    def __init__(self, configs: list[FeedConfig], fetch_settings: FetchSettings) -> None:
+        super().__init__()
+        self._configs = list(configs)
+        self._settings = fetch_settings
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.pvalue.DoOutputsTuple:
+        return (
+            pbegin
+            | "Feeds" >> beam.Create(self._configs)
+            | "Spread" >> beam.Reshuffle()
+            | "FetchAndParse" >> beam.ParDo(_ReadFeed(self._settings)).with_outputs(
+                "failures", main="entries")
+        )
