@@ -1,4 +1,4 @@
-"""Local demo news site: serves the fictional corpus in `examples/demo` over HTTP on 127.0.0.1 for `finsent demo`.
+"""Local demo news site: serves the fictional `examples/demo` corpus on 127.0.0.1 for `finsent demo`.
 
 The corpus is YAML (`corpus.yaml` for sources and deliberate broken feed entries, `articles/*.yaml` for the
 articles); pages are rendered with per-source jinja2 templates and feeds (RSS 2.0, one source Atom) are
@@ -433,10 +433,9 @@ def _rss(corpus: Corpus, source: DemoSource, base_url: str) -> bytes:
 
 
 def _atom(corpus: Corpus, source: DemoSource, base_url: str) -> bytes:
-    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": source.language})
-
-    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        return _sub(parent, f"{{{ATOM_NS}}}{tag}", text, **attrs)
+    # Unqualified tags under a literal default xmlns: ElementTree would otherwise invent an ns0: prefix.
+    feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": source.language})
+    sub = _sub
 
     items = corpus.feed_items(source.key)
     sub(feed, "title", source.name)
@@ -463,14 +462,14 @@ def _atom(corpus: Corpus, source: DemoSource, base_url: str) -> bytes:
         if item.description:
             sub(entry, "summary", item.description, type="text")
     ET.indent(feed)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True, default_namespace=ATOM_NS)
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
 NOT_FOUND = (
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>404 Not Found</title></head>"
-    "<body><h1>Page not found</h1><p>The page you asked for does not exist on the finsent demo site.</p>"
-    "</body></html>\n"
-).encode()
+    b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>404 Not Found</title></head>'
+    b"<body><h1>Page not found</h1><p>The page you asked for does not exist on the finsent demo site.</p>"
+    b"</body></html>\n"
+)
 
 
 def _render_site(corpus: Corpus, base_url: str) -> dict[str, tuple[str, bytes]]:
@@ -479,10 +478,9 @@ def _render_site(corpus: Corpus, base_url: str) -> dict[str, tuple[str, bytes]]:
     for path, body in _render_pages(corpus, base_url).items():
         routes[path] = ("text/html; charset=utf-8", body)
     for source in corpus.sources.values():
-        if source.feed_format == "atom":
-            routes[source.feed_path] = ("application/atom+xml; charset=utf-8", _atom(corpus, source, base_url))
-        else:
-            routes[source.feed_path] = ("application/rss+xml; charset=utf-8", _rss(corpus, source, base_url))
+        render = _atom if source.feed_format == "atom" else _rss
+        ctype = f"application/{source.feed_format}+xml; charset=utf-8"
+        routes[source.feed_path] = (ctype, render(corpus, source, base_url))
     return routes
 
 
@@ -517,7 +515,7 @@ def _handler(routes: dict[str, tuple[str, bytes]], last_modified: str) -> type[B
         def do_HEAD(self) -> None:
             self._respond(with_body=False)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's signature)
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     return DemoHandler
