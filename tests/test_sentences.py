@@ -1,0 +1,154 @@
+"""Tests of pipelines.sentences: financial sentence boundaries, boilerplate, no lost text, the Beam stage."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import apache_beam as beam
+import pytest
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.runners.runner import PipelineResult
+from apache_beam.testing.util import assert_that, equal_to
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.records import Article, FeedEntry, Sentence
+from pipelines.sentences import SplitSentences, article_sentences, clean_sentences, split_sentences
+
+SPLITS = [
+    ("Revenue rose 3.5 % to EUR 13.1 mn. Operating profit was EUR 2.4 mn.",
+     ["Revenue rose 3.5 % to EUR 13.1 mn.", "Operating profit was EUR 2.4 mn."]),
+    ("Apple Inc. said it would buy back shares. The U.S. economy grew 2.1%.",
+     ["Apple Inc. said it would buy back shares.", "The U.S. economy grew 2.1%."]),
+    ("Acme Corp. is the No. 1 supplier. It employs approx. 500 people in the U.S. and Canada.",
+     ["Acme Corp. is the No. 1 supplier.", "It employs approx. 500 people in the U.S. and Canada."]),
+    ('"We are very pleased," said CEO John Smith. "Demand was strong." Shares rose.',
+     ['"We are very pleased," said CEO John Smith.', '"Demand was strong."', "Shares rose."]),
+    ("Sales fell... The company warned of a weak outlook. Analysts at J.P. Morgan agreed.",
+     ["Sales fell...", "The company warned of a weak outlook.", "Analysts at J.P. Morgan agreed."]),
+    ("The stock closed at $12.50, up 4 pct. Vol. was 1.2 mln shares. Trading ended at 4 p.m. ET on Friday.",
+     ["The stock closed at $12.50, up 4 pct.", "Vol. was 1.2 mln shares.",
+      "Trading ended at 4 p.m. ET on Friday."]),
+    ("Net sales were EUR 1.2 bn (EUR 1.0 bn). Mr. Smith and Dr. Jones resigned.",
+     ["Net sales were EUR 1.2 bn (EUR 1.0 bn).", "Mr. Smith and Dr. Jones resigned."]),
+    ("Headline without a full stop\nFirst paragraph ends here. Second sentence.\n\nNext paragraph.",
+     ["Headline without a full stop", "First paragraph ends here.", "Second sentence.", "Next paragraph."]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SPLITS)
+def test_financial_sentence_boundaries(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+def test_other_language_is_split_with_its_rules() -> None:
+    text = "Der Umsatz stieg um 3,5 Prozent auf 1,2 Mrd. Euro. Die Aktie legte zu."
+    assert split_sentences(text, "de") == ["Der Umsatz stieg um 3,5 Prozent auf 1,2 Mrd. Euro.",
+                                           "Die Aktie legte zu."]
+    assert split_sentences("Shares rose. Bonds fell.", "xx") == ["Shares rose.", "Bonds fell."]
+
+
+BOILERPLATE = [
+    "Share this article", "Share on Facebook", "Tweet", "Read more: Fed holds rates steady",
+    "Photo: Reuters/Jane Doe", "Image credit: Getty Images", "© 2024 Markets Daily Media AB.",
+    "Copyright 2024 Reuters.", "All rights reserved.", "Sign up for our daily newsletter.",
+    "Click here to read the full report.", "By John Smith", "By Jane Doe and Tom O'Neil, Reuters",
+    "Reporting by Jane Doe; Editing by Tom Smith", "Related stories", "Advertisement",
+    "We use cookies to improve your experience.", "Follow us on Twitter",
+]
+
+
+@pytest.mark.parametrize("line", BOILERPLATE)
+def test_boilerplate_is_dropped(line: str) -> None:
+    assert clean_sentences([line], min_chars=1, max_chars=600) == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "Shares of Acme rose 5% after the company raised its outlook.",
+    "Related party transactions rose to EUR 3 mn in the quarter.",
+    "By the end of the quarter, the company had cut its debt by half.",
+    "Print advertising revenue fell 12% from a year earlier.",
+    "Mondelez said cookie sales in Europe grew 4% in the quarter.",
+])
+def test_content_is_kept(sentence: str) -> None:
+    assert clean_sentences([sentence], min_chars=1, max_chars=600) == [sentence]
+
+
+def test_datelines_and_credits_are_stripped_and_content_kept() -> None:
+    sentences = [
+        "LONDON, March 3 (Reuters) - Shares of Acme rose 5% on Monday.",
+        "(Bloomberg) -- Oil prices fell for a third day.",
+        "The new plant opened in May (Photo by John Doe/Getty Images)",
+    ]
+    assert clean_sentences(sentences, min_chars=1, max_chars=600) == [
+        "Shares of Acme rose 5% on Monday.",
+        "Oil prices fell for a third day.",
+        "The new plant opened in May",
+    ]
+
+
+def test_length_limits() -> None:
+    sentences = ["Too short.", "This one is just long enough to keep.", "x" * 601]
+    kept = clean_sentences(sentences, min_chars=20, max_chars=600)
+    assert kept == ["This one is just long enough to keep."]
+
+
+# Words and separators that stress boundaries: abbreviations, decimals, quotes, ellipses, newlines.
+_TOKENS = st.sampled_from([
+    "Inc.", "U.S.", "Corp.", "No.", "1", "3.5", "%", "EUR", "13.1", "mn.", "approx.", "...", '"', "“", "”",
+    "(", ")", "?", "!", "Shares", "rose", "fell", "the", "CEO", "said", ".", ",", "p.m.", "$12.50", "Mr.",
+    "é", "Übernahme", "-", "—", ";", ":", "'", "a", "B",
+])
+_SEPARATORS = st.sampled_from([" ", " ", " ", "", "\n", "\n\n", "  ", "\t", "\u00a0"])
+
+
+_TEXTS = (st.lists(st.tuples(_TOKENS, _SEPARATORS), max_size=60)
+          | st.text(max_size=200).map(lambda text: [(text, "")]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(_TEXTS)
+def test_splitting_loses_and_invents_nothing(parts: list[tuple[str, str]]) -> None:
+    text = "".join(token + separator for token, separator in parts)
+    sentences = split_sentences(text)
+    assert "".join("".join(sentences).split()) == "".join(text.split())
+    assert all(s and s == s.strip() for s in sentences)
+
+
+def _article(article_id: str, text: str) -> Article:
+    entry = FeedEntry(feed="test", source="Test", url=f"https://example.com/{article_id}")
+    return Article(entry=entry, article_id=article_id, url=entry.url, title="t", text=text, authors=(),
+                   published_at=None, scraped_at=datetime(2024, 5, 14, tzinfo=timezone.utc), language="en",
+                   extractor="trafilatura")
+
+
+ARTICLE_TEXT = ("LONDON (Reuters) - Acme Corp. shares rose 3.5% to EUR 13.1 after results.\n"
+                "Share this article\n"
+                "Operating profit grew approx. 12% to EUR 2.4 mn. Ok.\n"
+                "© 2024 Reuters. All rights reserved.")
+EXPECTED = [
+    Sentence("a1-0000", "a1", 0, "Acme Corp. shares rose 3.5% to EUR 13.1 after results."),
+    Sentence("a1-0001", "a1", 1, "Operating profit grew approx. 12% to EUR 2.4 mn."),
+]
+
+
+def test_article_sentences_numbers_kept_sentences() -> None:
+    assert article_sentences(_article("a1", ARTICLE_TEXT), min_chars=20, max_chars=600) == EXPECTED
+
+
+def _counter(result: PipelineResult, name: str) -> int:
+    counters = result.metrics().query(MetricsFilter().with_name(name))["counters"]
+    return sum(counter.committed for counter in counters)
+
+
+def test_split_sentences_transform() -> None:
+    a3_text = "Revenue rose 3.5 % to EUR 13.1 mn in the quarter."
+    articles = [_article("a1", ARTICLE_TEXT), _article("a2", "Too short."), _article("a3", a3_text)]
+    pipeline = beam.Pipeline()
+    sentences = pipeline | beam.Create(articles) | SplitSentences(min_chars=20, max_chars=600)
+    assert_that(sentences, equal_to([*EXPECTED, Sentence("a3-0000", "a3", 0, a3_text)]))
+    result = pipeline.run()
+    result.wait_until_finish()
+    assert _counter(result, "sentences_kept") == 3
+    assert _counter(result, "sentences_dropped") == 5
+    assert _counter(result, "articles_without_sentences") == 1
