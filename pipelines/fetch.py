@@ -117,7 +117,7 @@ class FetchSettings:
             concurrency=opts.fetch_concurrency,
             per_domain_concurrency=opts.per_domain_concurrency,
             batch_size=opts.fetch_batch_size,
-            user_agent=opts.user_agent,
+            user_agent=opts.fetch_user_agent,
             ignore_robots=opts.ignore_robots,
             allow_private_hosts=opts.allow_private_hosts,
         )

@@ -47,7 +47,8 @@ class FinsentOptions(PipelineOptions):
                            help="requests at once to one host, per worker process")
         group.add_argument("--fetch_batch_size", type=int, default=32,
                            help="URLs handed to one concurrent fetch batch")
-        group.add_argument("--user_agent", default=DEFAULT_USER_AGENT, help="User-Agent header")
+        group.add_argument("--fetch_user_agent", default=DEFAULT_USER_AGENT,
+                           help="User-Agent header of the fetcher (Beam itself owns --user_agent)")
         group.add_argument("--ignore_robots", action="store_true", help="do not read robots.txt")
         group.add_argument("--allow_private_hosts", action="store_true",
                            help="allow URLs on loopback/private addresses (tests, the demo)")
