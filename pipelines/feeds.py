@@ -77,7 +77,8 @@ def _feed_config(raw: Any, where: str, base: Path) -> FeedConfig:
         raise FeedsFileError(f"{where}: must be a mapping with at least 'name' and 'url'")
     name = raw.get("name")
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise FeedsFileError(f"{where}: 'name' must be 1–64 letters, digits, '_', '.' or '-'")
+        hint = f" (YAML read {name!r}; quote the name)" if isinstance(name, (bool, int, float)) else ""
+        raise FeedsFileError(f"{where}: 'name' must be 1–64 letters, digits, '_', '.' or '-'{hint}")
     where = f"{where} {name!r}"
     unknown = sorted(str(key) for key in raw if key not in FEED_KEYS)
     if unknown:
