@@ -1,0 +1,122 @@
+"""Deduplicate keeps one entry per article (deterministically) and sets aside what earlier runs stored."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipelines.dedupe import ALREADY_STORED, WITHIN_RUN, Deduplicate, choice_key, stored_article_ids
+from pipelines.records import FeedEntry
+from pipelines.urls import canonicalize_url, make_article_id
+
+
+def entry(feed: str, url: str, hour: int | None) -> FeedEntry:
+    canonical = canonicalize_url(url)
+    published = None if hour is None else datetime(2024, 5, 6, hour, tzinfo=timezone.utc)
+    return FeedEntry(feed=feed, source=feed, url=url, title=f"{feed} {url}", published_at=published,
+                     canonical_url=canonical, article_id=make_article_id(canonical))
+
+
+A_LATE = entry("alpha", "https://n.com/a?utm_source=alpha", 12)
+A_EARLY = entry("zulu", "https://n.com/a", 9)
+A_EARLY_TIE = entry("beta", "https://n.com/a#comments", 9)
+A_UNDATED = entry("aaa", "https://n.com/a?fbclid=1", None)
+B = entry("alpha", "https://n.com/b", 10)
+C = entry("beta", "https://n.com/c", None)
+ENTRIES = [A_LATE, A_EARLY, A_EARLY_TIE, A_UNDATED, B, C]
+
+
+def summary(deduped: beam.pvalue.DoOutputsTuple) -> tuple[beam.PCollection, beam.PCollection]:
+    """(feed, url) of kept entries, and (feed, url, kind, kept_feed) of duplicates."""
+    kept = deduped.unique | "Kept" >> beam.Map(lambda e: (e.feed, e.url))
+    dups = deduped.duplicates | "Dups" >> beam.Map(lambda d: (d.entry.feed, d.entry.url, d.kind, d.kept_feed))
+    return kept, dups
+
+
+# --- the choice ----------------------------------------------------------------------------------
+
+def test_the_earliest_published_then_smallest_feed_name_wins_whatever_the_order() -> None:
+    group = [A_LATE, A_EARLY, A_EARLY_TIE, A_UNDATED]
+    assert {min(order, key=choice_key) for order in itertools.permutations(group)} == {A_EARLY_TIE}
+
+
+def test_undated_entries_lose_to_dated_ones() -> None:
+    assert min([A_UNDATED, A_LATE], key=choice_key) == A_LATE
+
+
+# --- the transform -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("order", [ENTRIES, ENTRIES[::-1]])
+def test_one_entry_per_article_and_the_rest_as_within_run_duplicates(order: list[FeedEntry]) -> None:
+    with beam.Pipeline() as pipeline:
+        kept, dups = summary(pipeline | beam.Create(order) | Deduplicate())
+        expected = [("beta", A_EARLY_TIE.url), ("alpha", B.url), ("beta", C.url)]
+        assert_that(kept, equal_to(expected), label="kept")
+        assert_that(dups, equal_to([("alpha", A_LATE.url, WITHIN_RUN, "beta"),
+                                    ("zulu", A_EARLY.url, WITHIN_RUN, "beta"),
+                                    ("aaa", A_UNDATED.url, WITHIN_RUN, "beta")]), label="dups")
+
+
+def test_articles_stored_by_earlier_runs_are_set_aside() -> None:
+    with beam.Pipeline() as pipeline:
+        entries = pipeline | "Entries" >> beam.Create(ENTRIES)
+        previous = pipeline | "Previous" >> beam.Create([A_LATE.article_id, "0" * 24])
+        kept, dups = summary(entries | Deduplicate(previous))
+        assert_that(kept, equal_to([("alpha", B.url), ("beta", C.url)]), label="kept")
+        assert_that(dups, equal_to([(e.feed, e.url, ALREADY_STORED, "")
+                                    for e in (A_LATE, A_EARLY, A_EARLY_TIE, A_UNDATED)]), label="dups")
+
+
+def test_reprocess_ignores_what_earlier_runs_stored() -> None:
+    with beam.Pipeline() as pipeline:
+        kept, dups = summary(pipeline | beam.Create([B, C]) | Deduplicate({B.article_id}, reprocess=True))
+        assert_that(kept, equal_to([("alpha", B.url), ("beta", C.url)]), label="kept")
+        assert_that(dups, equal_to([]), label="dups")
+
+
+def test_a_plain_set_of_previous_ids_works_too() -> None:
+    with beam.Pipeline() as pipeline:
+        kept, dups = summary(pipeline | beam.Create([B, C]) | Deduplicate({C.article_id}))
+        assert_that(kept, equal_to([("alpha", B.url)]), label="kept")
+        assert_that(dups, equal_to([("beta", C.url, ALREADY_STORED, "")]), label="dups")
+
+
+def test_it_runs_in_multi_processing_mode() -> None:
+    options = PipelineOptions(direct_running_mode="multi_processing", direct_num_workers=2)
+    with beam.Pipeline(options=options) as pipeline:
+        kept, dups = summary(pipeline | beam.Create(ENTRIES) | Deduplicate([C.article_id]))
+        assert_that(kept, equal_to([("beta", A_EARLY_TIE.url), ("alpha", B.url)]), label="kept")
+        assert_that(dups | beam.combiners.Count.Globally(), equal_to([4]), label="dups")
+
+
+# --- what earlier runs stored --------------------------------------------------------------------
+
+def write_ids(folder: Path, name: str, ids: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"article_id": ids, "title": ["t"] * len(ids)}), folder / name)
+
+
+def test_stored_ids_come_from_earlier_run_dates_only(tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    write_ids(articles / "run_date=2024-05-04", "part-0.parquet", ["a", "b"])
+    write_ids(articles / "run_date=2024-05-05", "part-0.parquet", ["c"])
+    write_ids(articles / "run_date=2024-05-05" / "nested", "part-1.parquet", ["d"])
+    write_ids(articles / "run_date=2024-05-05" / ".temp-beam", "part-2.parquet", ["tmp"])
+    write_ids(articles / "run_date=2024-05-06", "part-0.parquet", ["today"])
+    write_ids(articles / "run_date=2024-05-07", "part-0.parquet", ["future"])
+    write_ids(articles / "not-a-partition", "part-0.parquet", ["junk"])
+    (articles / "run_date=2024-05-05" / "_SUCCESS").write_text("")
+    assert stored_article_ids(str(tmp_path), "2024-05-06") == {"a", "b", "c", "d"}
+    assert stored_article_ids(str(tmp_path), date(2024, 5, 5)) == {"a", "b"}
+
+
+def test_a_missing_output_folder_means_nothing_stored(tmp_path: Path) -> None:
+    assert stored_article_ids(str(tmp_path / "never-written"), "2024-05-06") == set()
