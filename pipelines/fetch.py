@@ -6,7 +6,8 @@ Built on `http.client` so that every hop, read and byte is under our control:
   passes its overall `deadline` (a server trickling a byte a second ends as `timeout`);
 - 429/5xx/connection errors are retried `retries` times with exponential backoff, honouring
   `Retry-After` (seconds or HTTP date) up to `max_retry_after`;
-- redirects are followed by hand, at most `max_redirects`, with the SSRF check on every hop;
+- redirects are followed by hand, at most `max_redirects`, with the SSRF check on every hop
+  (the resolved names before connecting, and the connected peer address after);
 - bodies are capped at `max_body_bytes` while streaming, before and after gzip/deflate/br decoding;
 - robots.txt is read once per origin (through this same fetcher) and obeyed unless `ignore_robots`;
 - one host never sees more than `per_domain_concurrency` requests at once from one Fetcher.
@@ -397,7 +398,19 @@ class Fetcher:
         else:
             conn = http.client.HTTPConnection(host, port, timeout=timeout)
         conn.connect()
+        if self._host_check is None:
+            self._check_peer(conn, host, port)
         return conn
+
+    def _check_peer(self, conn: http.client.HTTPConnection, host: str, port: int) -> None:
+        """Check the address actually connected to, closing the DNS-rebinding gap after `_check_host`."""
+        assert conn.sock is not None
+        peer = str(conn.sock.getpeername()[0])
+        try:
+            check_host_allowed(peer, port, self.settings.allow_private_hosts)
+        except BlockedAddressError as error:
+            conn.close()
+            raise FetchError("blocked_private_address", f"{host} connected to {error}") from error
 
     def _request(self, parts: SplitResult, host: str, port: int, accept: Accept) -> _Answer:
         """One GET on a fresh connection, bounded by the deadline; the body is read for 2xx only."""

@@ -223,6 +223,21 @@ def test_every_redirect_hop_is_checked(site: LocalSite) -> None:
     assert (site.hits("/go"), site.hits("/internal")) == (1, 0)
 
 
+def test_the_connected_address_is_checked_too(site: LocalSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: the name looked public when checked, but the connection lands on loopback."""
+    real_check = check_host_allowed
+
+    def first_lookup_looks_public(host: str, port: int, allow_private: bool) -> None:
+        if host != "localhost":
+            real_check(host, port, allow_private)
+
+    monkeypatch.setattr("pipelines.fetch.check_host_allowed", first_lookup_looks_public)
+    site.add("/", HTML)
+    error = fetch_error(replace(FAST, allow_private_hosts=False), site.url("/", host="localhost"))
+    assert error.reason == "blocked_private_address" and "127.0.0.1" in error.detail
+    assert site.hits("/") == 0
+
+
 # --- robots.txt ----------------------------------------------------------------------------------
 
 def test_robots_txt_is_obeyed_and_read_once_per_host(site: LocalSite) -> None:
