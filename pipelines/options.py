@@ -15,7 +15,7 @@ class FinsentOptions(PipelineOptions):
     """Options of `finsent run`; each also works as `--name value` on the command line."""
 
     @classmethod
-    def _add_argparse_args(cls, parser) -> None:  # noqa: ANN001 (Beam's signature)
+    def _add_argparse_args(cls, parser) -> None:
         group = parser.add_argument_group("finsent")
         group.add_argument("--feeds", default="feeds.yaml", help="feeds.yaml to read")
         group.add_argument("--output", default=DEFAULT_OUTPUT,
@@ -60,5 +60,7 @@ class FinsentOptions(PipelineOptions):
                            help="extracted text shorter than this counts as empty_text")
         group.add_argument("--evidence_sentences", type=int, default=2,
                            help="most positive / most negative sentences kept per article")
+        group.add_argument("--article_label_threshold", type=float, default=0.1,
+                           help="article score beyond ±this is labelled positive / negative")
         group.add_argument("--bigquery_dataset", default=None,
                            help="PROJECT:DATASET to also write BigQuery tables to")

@@ -63,6 +63,7 @@ class Article:
     scraped_at: datetime
     language: str
     extractor: str
+    final_url: str = ""
 
 
 @dataclass(frozen=True)

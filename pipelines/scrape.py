@@ -1,0 +1,98 @@
+"""ScrapeArticles: downloads each new entry's page and extracts its article text and metadata.
+
+In: `FeedEntry` (deduplicated). Out: `Article` on the main output, `Failure` on `failures`
+(the fetch reason — http_404, timeout, blocked_private_address, ... — or `empty_text`).
+A DoFn sees one element at a time, so entries are batched and each batch is fetched by a
+bounded thread pool that keeps the per-domain limit; extraction then runs on each page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timezone
+
+import apache_beam as beam
+from apache_beam.pvalue import TaggedOutput
+
+from pipelines.extract import EmptyTextError, extract_article
+from pipelines.fetch import Fetcher, FetchError, FetchResponse, FetchSettings
+from pipelines.records import Article, Failure, FeedEntry
+
+FAILURES = "failures"
+
+
+def entry_failure(entry: FeedEntry, reason: str, detail: str, http_status: int | None = None) -> Failure:
+    """A scrape-stage failure row for one entry."""
+    return Failure(stage="scrape", reason=reason, detail=detail, feed=entry.feed, url=entry.url,
+                   http_status=http_status)
+
+
+def page_to_article(entry: FeedEntry, page: FetchResponse, min_chars: int,
+                    scraped_at: datetime) -> Article:
+    """Extract one fetched page; raises `EmptyTextError` when no usable text is left."""
+    extracted = extract_article(page.body, page.final_url, page.content_type, min_chars=min_chars)
+    return Article(
+        entry=entry, article_id=entry.article_id, url=entry.canonical_url or entry.url,
+        title=extracted.title or entry.title or "", text=extracted.text, authors=extracted.authors,
+        published_at=extracted.published_at or entry.published_at, scraped_at=scraped_at,
+        language=extracted.language, extractor=extracted.extractor, final_url=page.final_url,
+    )
+
+
+class _ScrapeBatchFn(beam.DoFn):
+    """Fetches a batch of entries concurrently, then extracts each page."""
+
+    def __init__(self, settings: FetchSettings, min_article_chars: int) -> None:
+        self._settings = settings
+        self._min_chars = min_article_chars
+        self._fetcher: Fetcher | None = None
+        self._articles = beam.metrics.Metrics.counter("scrape", "articles")
+        self._failed = beam.metrics.Metrics.counter("scrape", "failures")
+        self._fetched_bytes = beam.metrics.Metrics.counter("scrape", "bytes_fetched")
+
+    def setup(self) -> None:
+        self._fetcher = Fetcher(self._settings)
+
+    def process(self, batch: Sequence[FeedEntry]) -> Iterator[Article | TaggedOutput]:
+        assert self._fetcher is not None
+        results = self._fetcher.fetch_many([entry.url for entry in batch], accept="html")
+        for entry, result in zip(batch, results, strict=True):
+            outcome = self._outcome(entry, result)
+            if isinstance(outcome, Failure):
+                self._failed.inc()
+                yield TaggedOutput(FAILURES, outcome)
+            else:
+                self._articles.inc()
+                yield outcome
+
+    def _outcome(self, entry: FeedEntry, result: FetchResponse | FetchError) -> Article | Failure:
+        if isinstance(result, FetchError):
+            return entry_failure(entry, result.reason, result.detail, result.http_status)
+        self._fetched_bytes.inc(len(result.body))
+        try:
+            return page_to_article(entry, result, self._min_chars, datetime.now(timezone.utc))
+        except EmptyTextError as error:
+            return entry_failure(entry, "empty_text", str(error), result.status)
+
+
+class ScrapeArticles(beam.PTransform):
+    """FeedEntry → Article; failures on the `failures` output.
+
+    Use: `articles, failures = entries | ScrapeArticles(settings, min_article_chars)`.
+    """
+
+    def __init__(self, settings: FetchSettings, min_article_chars: int = 200) -> None:
+        super().__init__()
+        self._settings = settings
+        self._min_chars = min_article_chars
+
+    def expand(self, entries: beam.PCollection) -> Iterable[beam.PCollection]:
+        """Spread the entries over workers, batch them, fetch and extract."""
+        return (
+            entries
+            | "Spread" >> beam.Reshuffle()
+            | "Batch" >> beam.BatchElements(min_batch_size=self._settings.batch_size,
+                                            max_batch_size=self._settings.batch_size)
+            | "FetchAndExtract" >> beam.ParDo(_ScrapeBatchFn(self._settings, self._min_chars))
+            .with_outputs(FAILURES, main="articles")
+        )

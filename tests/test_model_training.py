@@ -1,0 +1,81 @@
+"""`finsent train` end to end on a tiny configuration, and the artifact's safety checks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.artifact import META_FILE, ModelArtifactError, read_artifact_meta
+from model.data import LABELS
+from model.predict import SentimentClassifier
+from pipelines.cli import main
+
+
+@pytest.fixture(scope="module")
+def tiny_artifact(tmp_path_factory, phrasebank_dir: Path) -> Path:
+    output = tmp_path_factory.mktemp("tiny-model")
+    status = main(["train", "--output", str(output), "--data-dir", str(phrasebank_dir),
+                   "--set", "epochs=1", "--set", "num_layers=1", "--set", "train_limit=96",
+                   "--set", "model_version=tiny-test"])
+    assert status == 0
+    return output
+
+
+def test_training_writes_a_loadable_artifact(tiny_artifact: Path):
+    meta = read_artifact_meta(tiny_artifact)
+    assert meta.model_version == "tiny-test"
+    assert meta.encoder["num_hidden_layers"] == 1
+    assert meta.training["train_sentences"] == 96
+    assert len(meta.training["history"]) == 1
+    classifier = SentimentClassifier.load(tiny_artifact, threads=1)
+    predictions = classifier.predict(["Net sales rose 12 % to EUR 40 mn .", "The plant will close ."])
+    assert len(predictions) == 2
+    for prediction in predictions:
+        assert prediction.label in LABELS
+        total = prediction.p_negative + prediction.p_neutral + prediction.p_positive
+        assert total == pytest.approx(1.0, abs=1e-4)
+
+
+def test_predictions_keep_input_order_whatever_the_batching(tiny_artifact: Path):
+    # float32 here: int8 dynamic quantization scales activations per batch, so it is only
+    # batch-independent to about 1e-2.
+    texts = ["Short .", "A much longer sentence about operating profit that rose sharply in Q3 .",
+             "Mid-length sentence on sales ."] * 5
+    one_batch = SentimentClassifier.load(tiny_artifact, quantize=False, batch_size=64).predict_proba(texts)
+    small_batches = SentimentClassifier.load(tiny_artifact, quantize=False, batch_size=2).predict_proba(texts)
+    np.testing.assert_allclose(one_batch, small_batches, atol=1e-4)
+    np.testing.assert_allclose(one_batch[0], one_batch[3], atol=1e-5)
+
+
+def test_corrupt_weights_are_refused(tiny_artifact: Path, tmp_path: Path):
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_artifact, broken)
+    with (broken / "model.safetensors").open("r+b") as handle:
+        handle.seek(2000)
+        handle.write(b"\x00\x01\x02\x03")
+    with pytest.raises(ModelArtifactError, match="corrupt"):
+        SentimentClassifier.load(broken)
+
+
+def test_missing_artifact_says_how_to_get_one(tmp_path: Path):
+    with pytest.raises(ModelArtifactError, match="finsent train"):
+        SentimentClassifier.load(tmp_path)
+
+
+def test_wrong_labels_in_metadata_are_refused(tiny_artifact: Path, tmp_path: Path):
+    broken = tmp_path / "labels"
+    shutil.copytree(tiny_artifact, broken)
+    meta = json.loads((broken / META_FILE).read_text())
+    meta["labels"] = ["bad", "neutral", "good"]
+    (broken / META_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelArtifactError, match="labels"):
+        read_artifact_meta(broken)
+
+
+def test_unknown_training_setting_is_an_error(tmp_path: Path):
+    with pytest.raises(ValueError, match="unknown training settings"):
+        main(["train", "--output", str(tmp_path), "--set", "epochz=3"])
