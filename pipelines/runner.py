@@ -72,7 +72,7 @@ def format_summary(outcome: RunOutcome) -> str:
     row = outcome.runs_row
     balanced = row["entries"] == row["articles"] + row["failures"] + row["duplicates"]
     lines = [
-        f"run {row['run_id']}  date {row['run_date']}  model {row['model_version'] or '-'}",
+        f"run {row['run_id']}  date {outcome.run.run_date}  model {row['model_version'] or '-'}",
         f"  feeds            {row['feeds']:6d}   (unreachable or malformed: {row['feed_failures']})",
         f"  entries          {row['entries']:6d}   = articles + failures + duplicates: "
         f"{'ok' if balanced else 'MISMATCH'}",
@@ -87,5 +87,5 @@ def format_summary(outcome: RunOutcome) -> str:
     rate = row["articles"] / outcome.seconds if outcome.seconds else 0.0
     lines.append(f"  wall time        {outcome.seconds:6.1f} s   ({rate:.2f} articles/s)")
     lines.append(f"  output           {outcome.output}/{{articles,sentences,failures,runs}}/"
-                 f"run_date={row['run_date']}/")
+                 f"run_date={outcome.run.run_date}/")
     return "\n".join(lines)

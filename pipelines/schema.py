@@ -1,7 +1,7 @@
 """The one schema of finsent's tables, rendered as pyarrow (Parquet) and as BigQuery JSON schema.
 
-Every table is partitioned by `run_date` (a DATE column written in every row too, so BigQuery
-can partition on it and Parquet files stay self-describing).
+Every table is partitioned by `run_date`: a DATE column in BigQuery, and the hive partition
+folder `run_date=YYYY-MM-DD` in Parquet (so the Parquet files themselves do not repeat it).
 """
 
 from __future__ import annotations
@@ -122,9 +122,13 @@ def _arrow_field(field: Field) -> pa.Field:
     return pa.field(field.name, _arrow_type(field), nullable=field.mode != "REQUIRED")
 
 
-def arrow_schema(table: str) -> pa.Schema:
-    """The pyarrow schema of `table`, for Parquet."""
-    return pa.schema([_arrow_field(field) for field in TABLES[table]])
+PARTITION_COLUMN = "run_date"
+
+
+def arrow_schema(table: str, with_partition_column: bool = False) -> pa.Schema:
+    """The pyarrow schema of `table`'s Parquet files (the partition column lives in the path)."""
+    return pa.schema([_arrow_field(field) for field in TABLES[table]
+                      if with_partition_column or field.name != PARTITION_COLUMN])
 
 
 def _bigquery_field(field: Field) -> dict:

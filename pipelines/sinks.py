@@ -9,6 +9,7 @@ runs of the same date: re-running a date replaces its rows.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterable
@@ -78,6 +79,8 @@ def _commit_local(staging: str, partition: str, run_id: str) -> None:
         os.replace(partition, trash)
     os.replace(staging, partition)
     shutil.rmtree(trash, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.dirname(staging))  # the `_staging` folder, once no other run uses it
 
 
 def _commit_remote(staging: str, partition: str) -> None:
