@@ -28,3 +28,15 @@ def phrasebank_dir() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return folder
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """One real pipeline run (DirectRunner, shipped model) over the demo site, shared by tests.
+
+    Returns the `RunOutcome` (`.output` is the Parquet root). Tests must not modify its output.
+    """
+    from pipelines.demo import run_demo
+
+    output = tmp_path_factory.mktemp("demo-run") / "data"
+    return run_demo(str(output))

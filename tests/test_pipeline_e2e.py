@@ -1,0 +1,138 @@
+"""The real pipeline on DirectRunner over the demo site: rows, IDs, accounting, re-runs, incremental runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.demo_site import DemoSite, expected_counts
+from pipelines.runner import run_pipeline
+from pipelines.schema import arrow_schema
+from pipelines.urls import canonicalize_url, make_article_id
+
+TABLES = ("articles", "sentences", "failures", "runs")
+
+
+def table(output: str, name: str, run_date: str | None = None):
+    folder = Path(output) / name / (f"run_date={run_date}" if run_date else "")
+    return pq.read_table(folder, partitioning="hive" if run_date is None else None)
+
+
+def sql(output: str, query: str) -> list[tuple]:
+    views = "".join(
+        f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{output}/{t}/*/*.parquet', hive_partitioning=true);"
+        for t in TABLES)
+    connection = duckdb.connect()
+    connection.execute(views)
+    return connection.execute(query).fetchall()
+
+
+def test_every_feed_entry_is_accounted_for(demo_run):
+    expected = expected_counts()
+    runs = demo_run.runs_row
+    assert runs["entries"] == expected["feed_entries"]
+    assert runs["articles"] == expected["articles"]
+    assert runs["duplicates"] == expected["duplicates"]
+    assert runs["failures"] == expected["failures_total"]
+    assert runs["entries"] == runs["articles"] + runs["failures"] + runs["duplicates"]
+    assert demo_run.failures_by_reason == expected["failures"]
+
+
+def test_rows_have_deterministic_ids_and_the_shared_schema(demo_run):
+    for name in TABLES:
+        written = pq.read_schema(next((Path(demo_run.output) / name).glob("run_date=*/*.parquet")))
+        assert written.remove_metadata().equals(arrow_schema(name)), name
+    articles = table(demo_run.output, "articles").to_pylist()
+    for article in articles:
+        assert article["article_id"] == make_article_id(canonicalize_url(article["url"]))
+        assert article["text"] and article["title"]
+    sentences = table(demo_run.output, "sentences").to_pylist()
+    by_article = {a["article_id"] for a in articles}
+    assert {s["article_id"] for s in sentences} <= by_article
+    for sentence in sentences:
+        assert sentence["sentence_id"] == f"{sentence['article_id']}-{sentence['index']:04d}"
+        assert sentence["p_negative"] + sentence["p_neutral"] + sentence["p_positive"] == pytest.approx(1, abs=1e-4)
+
+
+def test_article_scores_summarise_their_sentences(demo_run):
+    rows = sql(demo_run.output, """
+        SELECT a.article_id, a.n_sentences, a.score, count(s.sentence_id), avg(s.p_positive - s.p_negative)
+        FROM articles a LEFT JOIN sentences s USING (article_id)
+        GROUP BY ALL""")
+    assert rows
+    for _, n_sentences, score, counted, mean in rows:
+        assert n_sentences == counted
+        if counted:
+            assert score == pytest.approx(mean, abs=1e-6)
+        else:
+            assert score is None
+
+
+def test_non_english_articles_are_kept_but_not_classified(demo_run):
+    rows = sql(demo_run.output, "SELECT language, classified, n_sentences, label FROM articles WHERE language <> 'en'")
+    assert rows == [("de", False, 0, None)]
+
+
+def test_evidence_holds_the_strongest_sentences(demo_run):
+    rows = sql(demo_run.output, """
+        SELECT a.article_id, e.sentence_id, e.score, s.p_positive - s.p_negative
+        FROM articles a, UNNEST(a.evidence) AS t(e) JOIN sentences s ON s.sentence_id = e.sentence_id""")
+    assert rows
+    for _, _, evidence_score, sentence_score in rows:
+        assert evidence_score == pytest.approx(sentence_score, abs=1e-6)
+
+
+def test_failures_name_their_reason_feed_and_url(demo_run):
+    rows = sql(demo_run.output, "SELECT stage, reason, feed, url, http_status FROM failures ORDER BY reason")
+    reasons = [row[1] for row in rows]
+    assert reasons == ["entry_invalid", "entry_invalid", "http_404"]
+    assert all(row[2] for row in rows)
+    assert rows[2][4] == 404 and rows[2][0] == "scrape"
+
+
+def test_rerunning_a_date_replaces_its_rows(demo_run, tmp_path):
+    output = str(tmp_path / "data")
+    first = rerun_demo_date(output)
+    second = rerun_demo_date(output)
+    assert first.runs_row["articles"] == second.runs_row["articles"] == expected_counts()["articles"]
+    ids = sql(output, "SELECT count(*), count(DISTINCT article_id) FROM articles")[0]
+    assert ids[0] == ids[1] == expected_counts()["articles"]
+    assert sql(output, "SELECT count(*) FROM runs")[0][0] == 1
+    assert sql(output, "SELECT count(*), count(DISTINCT failure_id) FROM failures")[0] == (3, 3)
+    assert not list(Path(output).glob("*/_staging/*")), "staging folders left behind"
+
+
+def test_a_later_date_skips_what_earlier_dates_stored(tmp_path):
+    output = str(tmp_path / "data")
+    rerun_demo_date(output, "2026-11-23")
+    later = rerun_demo_date(output, "2026-11-24")
+    runs = later.runs_row
+    assert runs["articles"] == 0
+    expected = expected_counts()
+    assert runs["duplicates"] == expected["articles"] + expected["duplicates"]
+    assert runs["already_stored"] >= expected["articles"]
+    assert runs["failures"] == expected["failures_total"]  # the 404 page was never stored
+    assert runs["entries"] == runs["articles"] + runs["failures"] + runs["duplicates"]
+
+
+def test_multi_process_mode_gives_the_same_rows(demo_run, tmp_path):
+    output = str(tmp_path / "data")
+    rerun_demo_date(output, "2026-11-23", "--direct_num_workers", "2",
+                    "--direct_running_mode", "multi_processing")
+    single = sql(demo_run.output, "SELECT sentence_id, label FROM sentences ORDER BY 1")
+    multi = sql(output, "SELECT sentence_id, label FROM sentences ORDER BY 1")
+    assert [row[0] for row in multi] == [row[0] for row in single]
+    agreeing = sum(a[1] == b[1] for a, b in zip(single, multi, strict=True))
+    assert agreeing >= 0.98 * len(single)  # int8 activations are scaled per batch
+
+
+def rerun_demo_date(output: str, run_date: str = "2026-11-23", *beam_args: str):
+    with DemoSite() as site:
+        feeds = site.write_feeds_yaml(Path(output).parent / "feeds.yaml")
+        outcome = run_pipeline(["--feeds", str(feeds), "--output", output, "--run_date", run_date,
+                                "--allow_private_hosts", *beam_args])
+    assert outcome is not None
+    return outcome
