@@ -33,7 +33,7 @@ from typing import Any, Literal
 from urllib.parse import SplitResult, quote, urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
-from pipelines.netguard import BlockedAddressError, check_host_allowed
+from pipelines.netguard import BlockedAddressError, check_host_allowed, parse_host_ports
 from pipelines.options import DEFAULT_USER_AGENT, FinsentOptions
 from pipelines.urls import validate_article_url
 
@@ -87,7 +87,11 @@ class FetchResponse:
 
 @dataclass(frozen=True)
 class FetchSettings:
-    """Every knob of the fetcher; `timeout` bounds connect and each read, `deadline` one whole request."""
+    """Every knob of the fetcher; `timeout` bounds connect and each read, `deadline` one whole request.
+
+    `allowed_private_hosts` are exact (host, port) pairs exempt from the SSRF check (a local test or
+    demo site), while every other private address stays blocked; `allow_private_hosts` lifts it all.
+    """
 
     timeout: float = 15.0
     deadline: float = 30.0
@@ -102,6 +106,7 @@ class FetchSettings:
     user_agent: str = DEFAULT_USER_AGENT
     ignore_robots: bool = False
     allow_private_hosts: bool = False
+    allowed_private_hosts: frozenset[tuple[str, int]] = frozenset()
 
     @classmethod
     def from_options(cls, options: Any) -> FetchSettings:
@@ -121,6 +126,7 @@ class FetchSettings:
             user_agent=opts.fetch_user_agent,
             ignore_robots=opts.ignore_robots,
             allow_private_hosts=opts.allow_private_hosts,
+            allowed_private_hosts=parse_host_ports(opts.allowed_private_hosts or ""),
         )
 
 
@@ -366,6 +372,8 @@ class Fetcher:
         return min(retry_after, self.settings.max_retry_after)
 
     def _check_host(self, host: str, port: int) -> None:
+        if (host, port) in self.settings.allowed_private_hosts:
+            return
         try:
             if self._host_check is not None:
                 self._host_check(host, port)
@@ -398,7 +406,7 @@ class Fetcher:
         else:
             conn = http.client.HTTPConnection(host, port, timeout=timeout)
         conn.connect()
-        if self._host_check is None:
+        if self._host_check is None and (host, port) not in self.settings.allowed_private_hosts:
             self._check_peer(conn, host, port)
         return conn
 

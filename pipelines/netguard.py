@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -71,3 +72,23 @@ def check_host_allowed(host: str, port: int, allow_private: bool) -> None:
         if category:
             source = "" if [address] == _literal(host) else f" (resolved from {host!r})"
             raise BlockedAddressError(f"{address}{source} is blocked: {category} address")
+
+
+def parse_host_ports(text: str, what: str = "--allowed_private_hosts") -> frozenset[tuple[str, int]]:
+    """The (host, port) pairs of a comma-separated `host:port` list (IPv6 in brackets), hosts lowercased.
+
+    Raises ValueError naming `what` and the entry when an entry is not exactly `host:port`.
+    """
+    pairs: set[tuple[str, int]] = set()
+    for entry in filter(None, (piece.strip() for piece in text.split(","))):
+        problem = f"{what}: {entry!r} is not host:port (e.g. 127.0.0.1:8080 or [::1]:8080)"
+        try:
+            parts = urlsplit(f"//{entry}")
+            host = (parts.hostname or "").encode("idna").decode("ascii")
+            port = parts.port
+        except (ValueError, UnicodeError) as error:
+            raise ValueError(problem) from error
+        if not host or port is None or parts.path or parts.query or parts.username:
+            raise ValueError(problem)
+        pairs.add((host, port))
+    return frozenset(pairs)

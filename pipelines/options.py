@@ -52,6 +52,9 @@ class FinsentOptions(PipelineOptions):
         group.add_argument("--ignore_robots", action="store_true", help="do not read robots.txt")
         group.add_argument("--allow_private_hosts", action="store_true",
                            help="allow URLs on loopback/private addresses (tests, the demo)")
+        group.add_argument("--allowed_private_hosts", default=None,
+                           help="comma-separated host:port pairs allowed although private (a local "
+                                "site), e.g. 127.0.0.1:8080; every other private address stays blocked")
         group.add_argument("--min_sentence_chars", type=int, default=20,
                            help="shorter sentences are dropped as fragments")
         group.add_argument("--max_sentence_chars", type=int, default=600,
