@@ -1,0 +1,246 @@
+"""The numbers of the daily report for one run date, computed from a `ResultsSource`.
+
+Definitions (the report's footer repeats them):
+- the *day's* articles, sentences and failures are the rows of that run date;
+- an article's score is the mean over its sentences of P(positive) − P(negative), in [−1, 1];
+  *net sentiment* of a set of articles is the mean score of its classified (English) articles;
+- the *trend* places each article on the UTC day it was published (its run date when the page
+  gave no date), so a run that stored several days of news — a backfill, or the demo, whose one
+  run holds a week — still draws one point per day; an article stored by several run dates
+  counts once (its latest). Articles stored by runs up to `TREND_LOOKBACK_DAYS` after their
+  publication day are found; later backfills of old news are left out of the trend;
+- the change is the day's net sentiment minus the mean of the trend's points of the seven days
+  before it (days without articles are skipped).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from reports.data import ARTICLE_COLUMNS, ResultsSource
+
+TREND_DAYS = 30
+TRAILING_DAYS = 7
+TREND_LOOKBACK_DAYS = 7
+TOP_ARTICLES = 5
+LABELS = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The day's headline numbers."""
+
+    articles: int
+    classified: int
+    non_english: int
+    sentences: int
+    sources: int
+    failures: int
+    feed_failures: int
+    net_sentiment: float | None
+    trailing_mean: float | None
+    change: float | None
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """Sentiment of the day's articles of one source, feed or tag."""
+
+    name: str
+    articles: int
+    net_sentiment: float | None
+    positive: int
+    neutral: int
+    negative: int
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One day of the trend: net sentiment of the articles published that day, and how many."""
+
+    day: dt.date
+    net_sentiment: float | None
+    articles: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One evidence sentence of an article."""
+
+    text: str
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class ArticleItem:
+    """One of the day's most positive or most negative articles."""
+
+    title: str
+    url: str
+    source: str
+    feed: str
+    published_at: dt.datetime | None
+    score: float
+    label: str
+    n_sentences: int
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """Failures of the day with one reason on one feed."""
+
+    reason: str
+    stage: str
+    feed: str
+    count: int
+    example_url: str | None
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the data is, for the footer."""
+
+    run_ids: tuple[str, ...]
+    run_finished_at: dt.datetime | None
+    latest_scraped_at: dt.datetime | None
+    latest_published_at: dt.datetime | None
+
+
+@dataclass
+class DailyReport:
+    """Everything the daily report and the email show for one run date."""
+
+    date: dt.date
+    headline: Headline
+    by_source: list[GroupRow]
+    by_feed: list[GroupRow]
+    by_tag: list[GroupRow]
+    trend: list[TrendPoint]
+    most_positive: list[ArticleItem]
+    most_negative: list[ArticleItem]
+    sentence_labels: dict[str, int]
+    article_labels: dict[str, int]
+    failures: list[FailureGroup]
+    model_versions: tuple[str, ...]
+    freshness: Freshness
+    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+
+def net_sentiment(scores: pd.Series) -> float | None:
+    """Mean of the non-null article scores, or None when no article was classified."""
+    valid = scores.dropna()
+    return float(valid.mean()) if len(valid) else None
+
+
+def _label_counts(labels: pd.Series) -> dict[str, int]:
+    counts = labels.dropna().value_counts()
+    return {label: int(counts.get(label, 0)) for label in LABELS}
+
+
+def group_sentiment(articles: pd.DataFrame, column: str) -> list[GroupRow]:
+    """Per value of `column` (tags: per tag): article count, net sentiment, label counts.
+
+    Sorted by article count, then name.
+    """
+    frame = articles.explode(column) if column == "tags" else articles
+    frame = frame.dropna(subset=[column])
+    rows = []
+    for name, group in frame.groupby(column, sort=False):
+        counts = _label_counts(group["label"])
+        rows.append(GroupRow(str(name), len(group), net_sentiment(group["score"]),
+                             counts["positive"], counts["neutral"], counts["negative"]))
+    return sorted(rows, key=lambda row: (-row.articles, row.name))
+
+
+def trend_points(articles: pd.DataFrame, end: dt.date, days: int = TREND_DAYS) -> list[TrendPoint]:
+    """Daily net sentiment of the `days` days ending `end`, by publication day (see module doc)."""
+    latest = articles.sort_values("run_date").drop_duplicates("article_id", keep="last")
+    published = pd.to_datetime(latest["published_at"], utc=True).dt.date
+    day = published.where(latest["published_at"].notna(), latest["run_date"])
+    start = end - dt.timedelta(days=days - 1)
+    points = []
+    for offset in range(days):
+        current = start + dt.timedelta(days=offset)
+        scores = latest.loc[day == current, "score"]
+        points.append(TrendPoint(current, net_sentiment(scores), len(scores)))
+    return points
+
+
+def trailing_mean(trend: list[TrendPoint], date: dt.date, days: int = TRAILING_DAYS) -> float | None:
+    """Mean net sentiment of the trend's days in [date − days, date − 1] that had articles."""
+    values = [p.net_sentiment for p in trend
+              if date - dt.timedelta(days=days) <= p.day < date and p.net_sentiment is not None]
+    return sum(values) / len(values) if values else None
+
+
+def _evidence(rows: list[dict] | None) -> tuple[Evidence, ...]:
+    return tuple(Evidence(str(row["text"]), str(row["label"]), float(row["score"])) for row in rows or [])
+
+
+def top_articles(articles: pd.DataFrame, positive: bool, count: int = TOP_ARTICLES) -> list[ArticleItem]:
+    """The `count` classified articles with the highest (or lowest) score, strongest first."""
+    scored = articles.dropna(subset=["score"]).sort_values(["score", "article_id"], ascending=not positive)
+    scored = scored[scored["score"] > 0] if positive else scored[scored["score"] < 0]
+    items = []
+    for row in scored.head(count).itertuples():
+        evidence = _evidence(row.evidence)
+        wanted = [e for e in evidence if (e.score > 0) == positive] or list(evidence)
+        items.append(ArticleItem(
+            title=row.title or row.url, url=row.final_url or row.url, source=row.source, feed=row.feed,
+            published_at=None if pd.isna(row.published_at) else row.published_at.to_pydatetime(),
+            score=float(row.score), label=str(row.label), n_sentences=int(row.n_sentences),
+            evidence=tuple(wanted)))
+    return items
+
+
+def failure_groups(failures: pd.DataFrame) -> list[FailureGroup]:
+    """The day's failures grouped by reason and feed, most frequent first."""
+    if failures.empty:
+        return []
+    frame = failures.assign(feed=failures["feed"].fillna("(no feed)"))
+    groups = []
+    for (reason, feed), group in frame.groupby(["reason", "feed"]):
+        urls = group["url"].dropna()
+        groups.append(FailureGroup(str(reason), ", ".join(sorted(set(group["stage"]))), str(feed),
+                                   len(group), str(urls.iloc[0]) if len(urls) else None))
+    return sorted(groups, key=lambda g: (-g.count, g.reason, g.feed))
+
+
+def _latest(values: pd.Series) -> dt.datetime | None:
+    valid = values.dropna()
+    return None if valid.empty else pd.Timestamp(valid.max()).to_pydatetime()
+
+
+def build_daily_report(source: ResultsSource, date: dt.date) -> DailyReport:
+    """Read the day (and the trend's window) from `source` and compute the report's numbers."""
+    window_start = date - dt.timedelta(days=TREND_DAYS - 1 + TREND_LOOKBACK_DAYS)
+    window = source.read("articles", window_start, date, ARTICLE_COLUMNS)
+    articles = window[window["run_date"] == date]
+    sentences = source.read("sentences", date, date, ["label"])
+    failures = source.read("failures", date, date, ["stage", "feed", "url", "reason", "entry_level"])
+    runs = source.read("runs", date, date, ["run_id", "finished_at", "model_version"])
+    trend = trend_points(window, date)
+    net = net_sentiment(articles["score"])
+    trailing = trailing_mean(trend, date)
+    entry_level = failures["entry_level"].astype(bool)
+    headline = Headline(
+        articles=len(articles), classified=int(articles["classified"].sum()),
+        non_english=int((~articles["classified"].astype(bool)).sum()), sentences=len(sentences),
+        sources=articles["source"].nunique(), failures=int(entry_level.sum()),
+        feed_failures=int((~entry_level).sum()), net_sentiment=net, trailing_mean=trailing,
+        change=None if net is None or trailing is None else net - trailing)
+    versions = set(articles["model_version"].dropna()) or set(runs["model_version"].dropna())
+    return DailyReport(
+        date=date, headline=headline, by_source=group_sentiment(articles, "source"),
+        by_feed=group_sentiment(articles, "feed"), by_tag=group_sentiment(articles, "tags"),
+        trend=trend, most_positive=top_articles(articles, positive=True),
+        most_negative=top_articles(articles, positive=False),
+        sentence_labels=_label_counts(sentences["label"]), article_labels=_label_counts(articles["label"]),
+        failures=failure_groups(failures), model_versions=tuple(sorted(versions)),
+        freshness=Freshness(tuple(sorted(runs["run_id"])), _latest(runs["finished_at"]),
+                            _latest(articles["scraped_at"]), _latest(articles["published_at"])))
