@@ -14,6 +14,7 @@ server as `127.0.0.1` and as `localhost` and see two "domains".
 from __future__ import annotations
 
 import gzip
+import select
 import socket
 import struct
 import threading
@@ -29,9 +30,9 @@ from typing import Any
 class Reply:
     """One canned answer.
 
-    `delay` waits before answering; `trickle` sends the body one byte per `trickle` seconds;
-    `reset` drops the connection with a TCP RST instead of answering; `content_length=False`
-    omits the header (the body then ends when the connection closes).
+    `delay` waits before answering (less if the client hangs up first); `trickle` sends the body
+    one byte per `trickle` seconds; `reset` drops the connection with a TCP RST instead of
+    answering; `content_length=False` omits the header (the body then ends when the connection closes).
     """
 
     body: bytes = b""
@@ -64,7 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, reply: Reply) -> None:
         if reply.delay:
-            time.sleep(reply.delay)
+            self._wait(reply.delay)
         if reply.reset:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
@@ -84,6 +85,18 @@ class _Handler(BaseHTTPRequestHandler):
         for index in range(len(reply.body)):
             self.wfile.write(reply.body[index:index + 1])
             time.sleep(reply.trickle)
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep `seconds`, ending early (OSError) when the client hangs up, so concurrency counts stay true."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+            if not readable:
+                continue
+            if not self.connection.recv(1, socket.MSG_PEEK):
+                raise ConnectionAbortedError("the client hung up")
+            time.sleep(left)  # the client sent more data; just wait out the delay
+            return
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
