@@ -21,6 +21,8 @@ import feedparser
 import yaml
 from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
+from feedparser.encodings import convert_to_utf8
+from feedparser.util import FeedParserDict
 
 from pipelines.fetch import Fetcher, FetchError, FetchSettings
 from pipelines.records import Failure, FeedConfig, FeedEntry
@@ -131,11 +133,13 @@ def entity_declaration_problem(body: bytes) -> str | None:
     """Why the body is refused before XML parsing (a DOCTYPE declaring entities), or None.
 
     Entity declarations are how "billion laughs" expansion bombs work, and no real feed needs
-    them. NUL bytes are dropped before searching, so UTF-16/32 bodies are caught too.
+    them. The body is searched with NUL bytes dropped (UTF-16/32) and as feedparser will decode
+    it for parsing, so a bomb in another encoding (EBCDIC cp037, ...) is caught too.
     """
-    ascii_view = body.replace(b"\0", b"").upper()
-    if b"<!DOCTYPE" in ascii_view and b"<!ENTITY" in ascii_view:
-        return "the feed declares XML entities in a DOCTYPE (refused: entity-expansion attack risk)"
+    parsed_view = convert_to_utf8({"content-type": "application/xml"}, body, FeedParserDict())
+    for view in (body.replace(b"\0", b"").upper(), parsed_view.upper()):
+        if b"<!DOCTYPE" in view and b"<!ENTITY" in view:
+            return "the feed declares XML entities in a DOCTYPE (refused: entity-expansion attack risk)"
     return None
 
 
