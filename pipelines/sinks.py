@@ -73,8 +73,10 @@ def _is_local(path: str) -> bool:
     return isinstance(FileSystems.get_filesystem(path), LocalFileSystem)
 
 
-def _commit_local(staging: str, partition: str, run_id: str) -> None:
-    trash = f"{partition}.replaced-{run_id}"
+def _commit_local(staging: str, partition: str) -> None:
+    # The replaced partition waits under `_staging/`, never beside it: a crash before the rmtree
+    # must not leave a second `run_date=...*` folder that readers' globs would pick up.
+    trash = f"{staging}.replaced"
     if os.path.isdir(partition):
         os.replace(partition, trash)
     os.replace(staging, partition)
@@ -95,7 +97,7 @@ def commit_partition(output: str, table: str, run_id: str, run_date: date) -> st
     """Make the staged files of `run_id` the `table` partition of `run_date`; returns its path."""
     staging, partition = staging_dir(output, table, run_id), partition_dir(output, table, run_date)
     if _is_local(output):
-        _commit_local(staging, partition, run_id)
+        _commit_local(staging, partition)
     else:
         _commit_remote(staging, partition)
     return partition
