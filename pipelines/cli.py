@@ -8,6 +8,7 @@ import logging
 import sys
 
 from model.cli import add_model_commands
+from reports.cli import add_report_commands
 
 
 def add_pipeline_commands(commands: argparse._SubParsersAction) -> None:
@@ -15,6 +16,9 @@ def add_pipeline_commands(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("run", add_help=False, help="run the daily job (Beam; --help for options)",
                               description="Every finsent option below, plus any Beam pipeline option "
                                           "(--runner, --direct_num_workers, --direct_running_mode, ...).")
+    run.add_argument("--report", action="store_true", help="then write the drift summary and daily report")
+    run.add_argument("--email-to", action="append", default=[], metavar="ADDRESS",
+                     help="then email the daily report (implies --report; SMTP from FINSENT_* env)")
     run.set_defaults(handler=run_job, accepts_extra=True)
 
     demo = commands.add_parser("demo", help="offline quick start: run on the demo corpus served locally")
@@ -40,6 +44,10 @@ def run_job(args: argparse.Namespace) -> int:
     outcome = run_pipeline(args.extra)
     if outcome is not None:
         print(format_summary(outcome))
+        if args.report or args.email_to:
+            from reports.cli import report_after_run
+
+            return report_after_run(outcome.output, outcome.run.run_date, args.email_to)
     return 0
 
 
@@ -82,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_pipeline_commands(commands)
     add_model_commands(commands)
+    add_report_commands(commands)
     return parser
 
 

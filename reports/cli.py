@@ -1,0 +1,198 @@
+"""`finsent report`, `finsent drift` and `finsent email`, and the report step of `finsent run --report`.
+
+Heavy imports (pandas, matplotlib, evidently) happen inside the handlers, so registering these
+commands costs nothing and a Beam worker importing `pipelines.cli` never loads evidently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from pipelines.options import DEFAULT_OUTPUT
+
+DEFAULT_REPORTS = "./finsent-reports"
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=DEFAULT_OUTPUT,
+                        help=f"the pipeline's Parquet output folder (default {DEFAULT_OUTPUT})")
+    parser.add_argument("--out", default=DEFAULT_REPORTS, help=f"where to write (default {DEFAULT_REPORTS})")
+    parser.add_argument("--date", default=None, help="YYYY-MM-DD run date (default: the latest in the data)")
+
+
+def add_report_commands(commands: argparse._SubParsersAction) -> None:
+    """Register `report`, `drift` and `email`."""
+    report = commands.add_parser("report", help="write the daily HTML report of one run date")
+    _add_common(report)
+    report.set_defaults(handler=run_report)
+
+    drift = commands.add_parser("drift", help="drift of one day vs the model's training data or trailing days")
+    _add_common(drift)
+    drift.add_argument("--reference", choices=("training", "trailing"), default="training",
+                       help="compare with the training distribution shipped with the model (default) "
+                            "or with the trailing --days")
+    drift.add_argument("--days", type=int, default=7, help="trailing days compared with (default 7)")
+    drift.add_argument("--reference-file", default=None,
+                       help="reference_predictions.parquet to use (default: the shipped model's)")
+    drift.set_defaults(handler=run_drift)
+
+    email = commands.add_parser("email", help="email the daily report (SMTP settings: options or FINSENT_* env)")
+    _add_common(email)
+    add_email_options(email)
+    email.set_defaults(handler=run_email)
+
+
+def add_email_options(parser: argparse.ArgumentParser) -> None:
+    """--to, --from and the SMTP options (the password comes only from FINSENT_SMTP_PASSWORD)."""
+    parser.add_argument("--to", action="append", required=True, metavar="ADDRESS",
+                        help="recipient (repeat for several)")
+    parser.add_argument("--from", dest="sender", default=None, help="sender (default $FINSENT_MAIL_FROM)")
+    parser.add_argument("--smtp-host", default=None, help="default $FINSENT_SMTP_HOST")
+    parser.add_argument("--smtp-port", type=int, default=None,
+                        help="default $FINSENT_SMTP_PORT, else 25 / 587 / 465 by security")
+    parser.add_argument("--smtp-user", default=None, help="default $FINSENT_SMTP_USER")
+    parser.add_argument("--smtp-security", default=None, choices=("none", "starttls", "ssl"),
+                        help="default $FINSENT_SMTP_SECURITY, else starttls")
+
+
+def report_path(out: Path, date: dt.date) -> Path:
+    """Where `finsent report` writes the page of `date`."""
+    return out / f"finsent-report-{date.isoformat()}.html"
+
+
+def write_report(data: str, out: str, date: str | None) -> Path:
+    """Write the standalone daily report (charts as data: URIs); includes the drift summary if any."""
+    from reports.charts import render_charts
+    from reports.daily import build_daily_report
+    from reports.data import open_source, resolve_date
+    from reports.drift import load_summary
+    from reports.render import data_uri, render_daily_html
+
+    source = open_source(data)
+    day = resolve_date(source, date)
+    folder = Path(out)
+    report = build_daily_report(source, day)
+    charts = render_charts(report)
+    drift = load_summary(folder, day)
+    link = drift.evidently_html if drift is not None and drift.evidently_html else None
+    html = render_daily_html(report, drift, lambda name: data_uri(charts[name]), evidently_link=link)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = report_path(folder, day)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def write_drift(data: str, out: str, date: str | None, reference: str = "training", days: int = 7,
+                reference_file: str | None = None) -> tuple[Path, str]:
+    """Run the drift checks; write the JSON + HTML summary and evidently's full HTML.
+
+    Returns the JSON summary's path and the status.
+    """
+    from reports.data import open_source, resolve_date
+    from reports.drift import TRAINING_REFERENCE, compute_drift, summary_path
+    from reports.render import render_drift_html
+
+    source = open_source(data)
+    day = resolve_date(source, date)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = compute_drift(source, day, reference, days,
+                            Path(reference_file) if reference_file else TRAINING_REFERENCE,
+                            folder / f"drift-{day.isoformat()}-evidently.html")
+    path = summary_path(folder, day)
+    path.write_text(summary.to_json(), encoding="utf-8")
+    path.with_suffix(".html").write_text(render_drift_html(summary), encoding="utf-8")
+    return path, summary.status
+
+
+def email_report(data: str, out: str, date: str | None, recipients: list[str], sender: str | None = None,
+                 host: str | None = None, port: int | None = None, user: str | None = None,
+                 security: str | None = None) -> str:
+    """Build the email of the day's report (with the drift summary in `out`, if any) and send it.
+
+    Returns the subject.
+    """
+    from reports.charts import render_charts
+    from reports.daily import build_daily_report
+    from reports.data import open_source, resolve_date
+    from reports.drift import load_summary
+    from reports.mail import build_message, send, smtp_settings
+
+    settings = smtp_settings(host, port, security, sender, user)
+    source = open_source(data)
+    day = resolve_date(source, date)
+    report = build_daily_report(source, day)
+    message = build_message(report, load_summary(Path(out), day), render_charts(report), settings.sender,
+                            recipients)
+    send(message, settings)
+    return str(message["Subject"])
+
+
+def _fail(command: str, error: Exception) -> int:
+    print(f"finsent {command}: {error}", file=sys.stderr)
+    return 1
+
+
+def _errors() -> tuple[type[Exception], ...]:
+    from reports.data import DataSourceError
+    from reports.mail import MailError
+
+    return DataSourceError, MailError, FileNotFoundError, ValueError
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """`finsent report`."""
+    started = time.perf_counter()
+    try:
+        path = write_report(args.data, args.out, args.date)
+    except _errors() as error:
+        return _fail("report", error)
+    print(f"report written to {path} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def run_drift(args: argparse.Namespace) -> int:
+    """`finsent drift`."""
+    started = time.perf_counter()
+    try:
+        path, status = write_drift(args.data, args.out, args.date, args.reference, args.days, args.reference_file)
+    except _errors() as error:
+        return _fail("drift", error)
+    print(f"drift {status}: summary {path} (+ .html, evidently report beside it) "
+          f"in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def run_email(args: argparse.Namespace) -> int:
+    """`finsent email`."""
+    try:
+        sent = email_report(args.data, args.out, args.date, args.to, args.sender, args.smtp_host,
+                            args.smtp_port, args.smtp_user, args.smtp_security)
+    except _errors() as error:
+        return _fail("email", error)
+    print(f"sent to {', '.join(args.to)}: {sent}")
+    return 0
+
+
+def report_after_run(output: str, run_date: dt.date, email_to: list[str], out: str = DEFAULT_REPORTS) -> int:
+    """`finsent run --report [--email-to ...]`: drift, report, then the email, for the run's date.
+
+    Drift uses the shipped training reference, or the trailing 7 days when the model has none.
+    """
+    from reports.drift import TRAINING_REFERENCE
+
+    date = run_date.isoformat()
+    reference = "training" if TRAINING_REFERENCE.is_file() else "trailing"
+    try:
+        summary, status = write_drift(output, out, date, reference)
+        print(f"drift {status} (reference: {reference}): {summary}")
+        print(f"report: {write_report(output, out, date)}")
+        if email_to:
+            print(f"sent to {', '.join(email_to)}: {email_report(output, out, date, email_to)}")
+    except _errors() as error:
+        return _fail("run --report", error)
+    return 0
