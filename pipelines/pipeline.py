@@ -15,11 +15,11 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.pvalue import AsSingleton
 
-from pipelines.bigquery import WriteBigQueryTables
 from pipelines.classify import ClassifySentences
 from pipelines.dedupe import Deduplicate, stored_article_ids
 from pipelines.feeds import ReadFeeds, load_feed_configs
 from pipelines.fetch import FetchSettings
+from pipelines.mentions import AnnotateArticles, DetectMentions
 from pipelines.options import FinsentOptions
 from pipelines.records import Failure
 from pipelines.schema import TABLES
@@ -27,6 +27,7 @@ from pipelines.score import ScoreArticles
 from pipelines.scrape import ScrapeArticles
 from pipelines.sentences import SplitSentences
 from pipelines.sinks import WriteParquet, failure_row, is_entry_level, sentence_row
+from pipelines.stories import GroupStories
 
 ENGLISH = "en"
 
@@ -106,18 +107,22 @@ def build_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, run: RunIn
         opts.model_path, opts.model_threads, opts.inference_batch_size)
     article_rows = {"articles": articles, "sentences": classified} | "ScoreArticles" >> ScoreArticles(
         run.run_id, run.run_date, opts.evidence_sentences, opts.article_label_threshold)
+    stories = articles | "GroupStories" >> GroupStories()
+    mentions, annotations = ({"articles": articles, "sentences": classified, "stories": stories}
+                             | "DetectMentions" >> DetectMentions(run.run_date))
+    article_rows = ({"articles": article_rows, "annotations": annotations}
+                    | "AnnotateArticles" >> AnnotateArticles())
 
     failures = (feed_failures, scrape_failures, classify_failures) | "AllFailures" >> beam.Flatten()
     tables = {
         "articles": article_rows,
         "sentences": classified | "SentenceRows" >> beam.Map(sentence_row, run.run_date),
         "failures": failures | "FailureRows" >> beam.Map(failure_row, run.run_id, run.run_date),
+        "mentions": mentions,
     }
     tables["runs"] = _runs_row(pipeline, run, len(configs), finsent_options_json(options), tables,
                                entries, failures, duplicates, articles)
     assert set(tables) == set(TABLES)
-    if opts.bigquery_dataset:
-        _ = tables | "WriteBigQuery" >> WriteBigQueryTables(opts.bigquery_dataset, run.run_date)
     return tables | "WriteParquet" >> WriteParquet(opts.output, run.run_id, run.run_date)
 
 

@@ -31,6 +31,15 @@ def _evidence() -> Field:
                   Field("p_negative", "FLOAT64", "REQUIRED"), Field("p_positive", "FLOAT64", "REQUIRED")))
 
 
+def _entities() -> Field:
+    return Field("entities", "RECORD", "REPEATED",
+                 "companies the article mentions (pipelines/mentions.py), most mentioned first",
+                 (Field("ticker", "STRING", "REQUIRED"), Field("name", "STRING"), Field("exchange", "STRING"),
+                  Field("mentions", "INT64", "REQUIRED", "sentences that mention the company"),
+                  Field("sentiment", "FLOAT64", "REQUIRED", "mean score of those sentences"),
+                  Field("relevance", "FLOAT64", "REQUIRED", "their share of the article's sentences")))
+
+
 TABLES: dict[str, tuple[Field, ...]] = {
     "articles": (
         Field("article_id", "STRING", "REQUIRED", "first 24 hex digits of sha256(canonical URL)"),
@@ -58,6 +67,9 @@ TABLES: dict[str, tuple[Field, ...]] = {
         _evidence(),
         Field("model_version", "STRING"),
         Field("run_id", "STRING", "REQUIRED"),
+        Field("story_id", "STRING", description="smallest article_id among this run's syndicated copies "
+              "of the same story (pipelines/stories.py); count stories, not copies"),
+        _entities(),
     ),
     "sentences": (
         Field("sentence_id", "STRING", "REQUIRED", "article_id-index"),
@@ -66,6 +78,24 @@ TABLES: dict[str, tuple[Field, ...]] = {
         Field("index", "INT64", "REQUIRED", "position among the article's kept sentences"),
         Field("text", "STRING", "REQUIRED"),
         Field("label", "STRING", "REQUIRED"),
+        Field("p_negative", "FLOAT64", "REQUIRED"),
+        Field("p_neutral", "FLOAT64", "REQUIRED"),
+        Field("p_positive", "FLOAT64", "REQUIRED"),
+        Field("score", "FLOAT64", "REQUIRED", "P(positive) − P(negative)"),
+        Field("model_version", "STRING", "REQUIRED"),
+    ),
+    "mentions": (
+        Field("mention_id", "STRING", "REQUIRED", "sentence_id:ticker"),
+        Field("article_id", "STRING", "REQUIRED"),
+        Field("sentence_id", "STRING", "REQUIRED"),
+        Field("story_id", "STRING", "REQUIRED", "as articles.story_id"),
+        Field("run_date", "DATE", "REQUIRED"),
+        Field("ticker", "STRING", "REQUIRED", "canonical ticker (non-US: symbol + exchange suffix, e.g. SAP.DE)"),
+        Field("name", "STRING", description="company name, when in pipelines/companies.yaml"),
+        Field("exchange", "STRING"),
+        Field("matched_text", "STRING", "REQUIRED", "first text in the sentence that named the company"),
+        Field("match_type", "STRING", "REQUIRED", "cashtag / exchange / name / ticker / learned"),
+        Field("label", "STRING", "REQUIRED", "the sentence's label"),
         Field("p_negative", "FLOAT64", "REQUIRED"),
         Field("p_neutral", "FLOAT64", "REQUIRED"),
         Field("p_positive", "FLOAT64", "REQUIRED"),
