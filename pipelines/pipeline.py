@@ -15,6 +15,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.pvalue import AsSingleton
 
+from pipelines.bigquery import WriteBigQueryTables
 from pipelines.classify import ClassifySentences
 from pipelines.dedupe import Deduplicate, stored_article_ids
 from pipelines.feeds import ReadFeeds, load_feed_configs
@@ -123,6 +124,8 @@ def build_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, run: RunIn
     tables["runs"] = _runs_row(pipeline, run, len(configs), finsent_options_json(options), tables,
                                entries, failures, duplicates, articles)
     assert set(tables) == set(TABLES)
+    if opts.bigquery_dataset:
+        _ = tables | "WriteBigQuery" >> WriteBigQueryTables(opts.bigquery_dataset, run.run_date)
     return tables | "WriteParquet" >> WriteParquet(opts.output, run.run_id, run.run_date)
 
 
