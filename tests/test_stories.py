@@ -1,0 +1,111 @@
+"""Syndicated copies: MinHash similarity, the threshold, transitive grouping, GroupStories, the demo run."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timezone
+
+import apache_beam as beam
+import duckdb
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipelines.demo_site import DemoArticle, load_corpus
+from pipelines.records import Article, FeedEntry
+from pipelines.stories import (
+    SIMILARITY_THRESHOLD,
+    GroupStories,
+    jaccard,
+    shingles,
+    signature,
+    similarity,
+    story_ids,
+)
+
+CORPUS = load_corpus()
+WIRE = CORPUS.articles["meridian-wire/aurelia-mining-raises-copper-guidance"]
+
+
+def body(article: DemoArticle) -> str:
+    return "\n\n".join([article.standfirst, *article.body])
+
+
+def republished(article: DemoArticle) -> str:
+    """The wire story as another site would run it: its own standfirst, promos, credits, footer."""
+    return "\n\n".join([
+        "Republished from Meridian Wire. Subscribe to Ledger Daily Markets for the full picture.",
+        *article.body,
+        "Reporting by the wire desk; edited for Ledger Daily by the Nordic companies team.",
+        "Read more: Nordic miners rally as copper hits a two-year high.",
+        "Sign up to our newsletter, Ledger Morning, for the day's key company news before the open.",
+        "© 2026 Ledger Daily. All rights reserved. Not investment advice.",
+    ])
+
+
+def estimated(first: str, second: str) -> float:
+    return similarity(signature(shingles(first)), signature(shingles(second)))
+
+
+def article(article_id: str, text: str) -> Article:
+    now = datetime(2026, 11, 23, tzinfo=timezone.utc)
+    entry = FeedEntry(feed="f", source="s", url=f"https://example.test/{article_id}", article_id=article_id)
+    return Article(entry=entry, article_id=article_id, url=entry.url, title=article_id, text=text,
+                   authors=(), published_at=now, scraped_at=now, language="en", extractor="test")
+
+
+def test_a_wire_story_republished_with_other_boilerplate_is_above_the_threshold():
+    assert estimated(body(WIRE), republished(WIRE)) >= SIMILARITY_THRESHOLD + 0.15
+
+
+@pytest.mark.parametrize("first, second", itertools.combinations(
+    sorted(key for key, a in CORPUS.articles.items() if "KSTL" in a.tickers), 2))
+def test_different_stories_about_the_same_company_are_far_below_the_threshold(first, second):
+    # includes the earnings day told by two sources and the Pellucid deal told by two sources
+    assert estimated(body(CORPUS.articles[first]), body(CORPUS.articles[second])) < SIMILARITY_THRESHOLD / 3
+
+
+def test_the_minhash_estimate_tracks_the_exact_jaccard_similarity():
+    texts = [body(WIRE), republished(WIRE), body(CORPUS.articles["meridian-wire/kestrel-pellucid-in-advanced-talks"])]
+    for first, second in itertools.combinations(texts, 2):
+        exact = jaccard(shingles(first), shingles(second))
+        assert abs(estimated(first, second) - exact) < 0.15
+
+
+def test_signatures_are_deterministic_and_identical_texts_are_similarity_one():
+    text = body(WIRE)
+    assert signature(shingles(text)) == signature(shingles(text))
+    assert estimated(text, text) == 1.0
+    assert shingles("Word order, case and PUNCTUATION!") == shingles("word order case and punctuation")
+
+
+def test_story_ids_merge_transitively_to_the_smallest_article_id():
+    ids = ["c", "a", "d", "b", "e"]
+    copies = [("d", "b"), ("c", "d"), ("e", "e")]
+    assert story_ids(ids, copies) == {"a": "a", "b": "b", "c": "b", "d": "b", "e": "e"}
+    assert story_ids(reversed(ids), reversed(copies)) == story_ids(ids, copies)
+
+
+def test_group_stories_in_beam_groups_copies_and_keeps_other_stories_apart():
+    kestrel = [CORPUS.articles["harbour-street-journal/kestrel-to-buy-pellucid-software"],
+               CORPUS.articles["meridian-wire/kestrel-pellucid-in-advanced-talks"]]
+    articles = [article("b-wire", body(WIRE)), article("a-copy", republished(WIRE)),
+                article("c-kestrel", body(kestrel[0])), article("d-kestrel", body(kestrel[1])),
+                article("e-short", "Too short to group.")]
+    with TestPipeline() as pipeline:
+        grouped = pipeline | beam.Create(articles) | GroupStories()
+        assert_that(grouped, equal_to([("a-copy", "a-copy"), ("b-wire", "a-copy"), ("c-kestrel", "c-kestrel"),
+                                       ("d-kestrel", "d-kestrel"), ("e-short", "e-short")]))
+
+
+def test_group_stories_rejects_a_threshold_outside_zero_to_one():
+    with pytest.raises(ValueError, match="threshold must be in"):
+        GroupStories(threshold=1.5)
+
+
+def test_the_demo_run_groups_the_syndicated_aurelia_story_and_nothing_else(demo_run):
+    rows = duckdb.sql(f"""
+        SELECT story_id, list(source ORDER BY source) AS sources, bool_and(story_id <= article_id) AS smallest
+        FROM read_parquet('{demo_run.output}/articles/*/*.parquet') GROUP BY story_id HAVING count(*) > 1
+    """).fetchall()
+    assert rows == [(rows[0][0], ["Ledger Daily", "Meridian Wire"], True)]
