@@ -288,12 +288,23 @@ class NewsSite:
             raise ValueError(f"n_articles must be at least 1, got {n_articles}")
         if not 1 <= sources <= len(SOURCES):
             raise ValueError(f"sources must be between 1 and {len(SOURCES)}, got {sources}")
-        self.latency = latency
         self.articles = [generate_article(i, sources, seed) for i in range(n_articles)]
         self._servers = [_Server(f"127.0.0.{k + 1}", {}, latency) for k in range(sources)]
+        self.latency = latency
         self._feeds: list[tuple[str, str, str]] = []  # (name, source name, url)
         for k, server in enumerate(self._servers):
             self._publish(k, server)
+
+    @property
+    def latency(self) -> float:
+        """Seconds every response waits before it is sent."""
+        return self._latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._latency = seconds
+        for server in self._servers:
+            server.latency = seconds
 
     def base_url(self, source: int) -> str:
         """`http://127.0.0.K:PORT` of one source."""
