@@ -9,6 +9,7 @@ import sys
 
 from model.cli import add_model_commands
 from reports.cli import add_report_commands
+from reports.sql import add_query_commands
 
 
 def add_pipeline_commands(commands: argparse._SubParsersAction) -> None:
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_pipeline_commands(commands)
     add_model_commands(commands)
     add_report_commands(commands)
+    add_query_commands(commands)
     return parser
 
 

@@ -1,0 +1,16 @@
+-- Sentiment per ticker: over the @days days ending at @run_date, for each ticker of the feeds
+-- that listed the articles (feeds.yaml `tickers`), the articles, sources, mean score and
+-- net sentiment = (positive − negative) / classified.
+-- @param run_date DATE: last day of the window
+-- @param days INT64 = 7: length of the window in days
+SELECT
+  ticker,
+  COUNT(*) AS articles,
+  COUNT(DISTINCT a.source) AS sources,
+  ROUND(AVG(a.score), 4) AS mean_score,
+  ROUND(SAFE_DIVIDE(COUNTIF(a.label = 'positive') - COUNTIF(a.label = 'negative'), COUNTIF(a.classified)), 4)
+    AS net_sentiment
+FROM articles AS a, UNNEST(a.tickers) AS ticker
+WHERE a.run_date BETWEEN DATE_SUB(@run_date, INTERVAL @days - 1 DAY) AND @run_date
+GROUP BY ticker
+ORDER BY articles DESC, ticker
