@@ -1,0 +1,129 @@
+"""`finsent drift`: evidently signals vs the training-style reference and trailing days, offline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from model.predict import SentimentClassifier
+from model.reference import DESCRIPTORS, PREDICTION_COLUMNS, read_reference, write_reference
+from pipelines.cli import main
+from reports.data import ParquetSource
+from reports.drift import DriftSummary, compute_drift, status_of, worst
+
+if TYPE_CHECKING:
+    from report_fixtures import DemoData
+
+pytest_plugins = ["report_fixtures"]
+
+
+def day_texts(demo_data: DemoData) -> list[str]:
+    return [row[0] for row in duckdb.execute(
+        "SELECT text FROM read_parquet(?) ORDER BY sentence_id",
+        [str(demo_data.data / "sentences" / "*" / "*.parquet")]).fetchall()]
+
+
+def test_reference_file_holds_predictions_and_descriptors_but_no_text(demo_data: DemoData, tmp_path: Path):
+    texts = day_texts(demo_data)[:40]
+    path = tmp_path / "reference_predictions.parquet"
+    write_reference(SentimentClassifier.load(demo_data.model, threads=1), texts, path)
+    frame, version = read_reference(path)
+    assert version == "untrained-test"
+    assert list(frame.columns) == [*PREDICTION_COLUMNS, *DESCRIPTORS]
+    assert len(frame) == 40
+    assert frame["confidence"].equals(frame[["p_negative", "p_neutral", "p_positive"]].max(axis=1))
+    assert frame["n_chars"].tolist() == [len(t) for t in texts]
+    raw = path.read_bytes()
+    assert not [t for t in texts if t[:30].encode() in raw]
+
+
+def test_summary_of_a_day_against_its_own_distribution_is_ok(reports_out: Path, demo_data: DemoData):
+    summary = DriftSummary.from_json((reports_out / f"drift-{demo_data.date}.json").read_text())
+    signals = {s.name: s for s in summary.signals}
+    (sentences,), = duckdb.execute("SELECT count(*) FROM read_parquet(?)",
+                                   [str(demo_data.data / "sentences" / "*" / "*.parquet")]).fetchall()
+    assert summary.current_sentences == summary.reference_sentences == sentences
+    for name in ("label_distribution", "confidence", "sentence_length", "text_descriptors"):
+        assert signals[name].status == "ok"
+        assert signals[name].score == pytest.approx(0.0, abs=0.03)
+    assert signals["failed_share"].current == "7% of 43"  # 3 entry-level failures, 40 articles
+    assert summary.status == "ok" and summary.moved == []
+    evidently_html = reports_out / summary.evidently_html
+    assert evidently_html.stat().st_size > 500_000
+    compact = (reports_out / f"drift-{demo_data.date}.html").read_text()
+    assert "<script" not in compact and "Predicted label distribution" in compact
+
+
+def test_short_sentence_reference_flags_sentence_length_drift(demo_data: DemoData, tmp_path: Path):
+    short = sorted(day_texts(demo_data), key=len)[:60]
+    reference = tmp_path / "short.parquet"
+    write_reference(SentimentClassifier.load(demo_data.model, threads=1), short, reference)
+    summary = compute_drift(ParquetSource(demo_data.data), demo_data.date, "training", 7, reference)
+    signals = {s.name: s for s in summary.signals}
+    assert signals["sentence_length"].status == "drift"
+    assert signals["sentence_length"].score > signals["sentence_length"].threshold
+    assert summary.status == "drift"
+    assert "Sentence length (words)" in [s.title for s in summary.moved]
+
+
+def test_trailing_days_reference_and_shares(demo_data: DemoData, tmp_path: Path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(demo_data.data, data)
+    for table in ("articles", "sentences", "failures", "runs"):
+        shutil.copytree(data / table / f"run_date={demo_data.date}", data / table / "run_date=2026-11-20")
+    out = tmp_path / "out"
+    assert main(["drift", "--data", str(data), "--out", str(out), "--reference", "trailing", "--days", "3"]) == 0
+    assert "drift ok" in capsys.readouterr().out
+    raw = json.loads((out / f"drift-{demo_data.date}.json").read_text())
+    assert raw["reference"] == "trailing 3 days (2026-11-20 – 2026-11-22)"
+    shares = {s["name"]: s for s in raw["signals"]}
+    assert shares["non_english_share"]["score"] == 0.0 and shares["failed_share"]["score"] == 0.0
+
+
+def test_missing_training_reference_is_a_clear_error(demo_data: DemoData, tmp_path: Path, capsys):
+    status = main(["drift", "--data", str(demo_data.data), "--out", str(tmp_path),
+                   "--reference-file", str(tmp_path / "none.parquet")])
+    assert status == 1
+    assert "no drift reference at" in capsys.readouterr().err
+
+
+def test_drift_never_touches_the_network(demo_data: DemoData, same_day_reference: Path, monkeypatch):
+    attempts = []
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        if not (isinstance(address, tuple) and str(address[0]).startswith(("127.", "::1"))) \
+                and self.family in (socket.AF_INET, socket.AF_INET6):
+            attempts.append(address)
+            raise OSError("network disabled in this test")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    summary = compute_drift(ParquetSource(demo_data.data), demo_data.date, "training", 7, same_day_reference)
+    assert summary.status == "ok"
+    assert attempts == []
+
+
+def test_status_thresholds():
+    assert status_of(None, 0.1) == "ok"
+    assert status_of(0.05, 0.15) == "ok"
+    assert status_of(0.1, 0.15) == "warning"
+    assert status_of(0.15, 0.15) == "drift"
+    assert worst(["ok", "drift", "warning"]) == "drift"
+    assert worst([]) == "ok"
+
+
+def test_reference_without_needed_columns_is_refused(tmp_path: Path):
+    import pyarrow as pa
+
+    path = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"label": ["positive"]}), path)
+    with pytest.raises(ValueError, match="lacks columns"):
+        read_reference(path)

@@ -1,0 +1,165 @@
+"""`finsent email`: the message a real SMTP server (aiosmtpd on 127.0.0.1) receives."""
+
+from __future__ import annotations
+
+import email
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pytest
+from aiosmtpd.controller import Controller
+
+from pipelines.cli import main
+from reports.mail import MailError, parse_address, smtp_settings
+from reports.render import signed
+
+if TYPE_CHECKING:
+    from report_fixtures import DemoData
+
+pytest_plugins = ["report_fixtures"]
+
+PASSWORD = "s3cret-Pa55word"
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message; answers `reply` to DATA."""
+
+    def __init__(self, reply: str = "250 OK") -> None:
+        self.reply = reply
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if self.reply.startswith("250"):
+            message = email.message_from_bytes(envelope.content, policy=policy.default)
+            self.messages.append((list(envelope.rcpt_tos), message))
+        return self.reply
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def smtp_server(reply: str) -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on 127.0.0.1 while the block runs."""
+    inbox, port = Inbox(reply), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[Inbox, int]]:
+    with smtp_server("250 OK") as running:
+        yield running
+
+
+@pytest.fixture
+def rejecting_server() -> Iterator[tuple[Inbox, int]]:
+    with smtp_server("554 5.7.1 Message rejected: spam score too high") as running:
+        yield running
+
+
+def send_args(demo_data: DemoData, out: Path, port: int, *extra: str) -> list[str]:
+    return ["email", "--data", str(demo_data.data), "--out", str(out), "--to", "desk@example.com",
+            "--to", "risk@example.com", "--from", "finsent@example.com", "--smtp-host", "127.0.0.1",
+            "--smtp-port", str(port), "--smtp-security", "none", *extra]
+
+
+@pytest.fixture(scope="module")
+def received(demo_data: DemoData, reports_out: Path) -> tuple[list[str], EmailMessage]:
+    with smtp_server("250 OK") as (inbox, port):
+        assert main(send_args(demo_data, reports_out, port)) == 0
+    assert len(inbox.messages) == 1
+    return inbox.messages[0]
+
+
+def test_message_is_text_and_html_with_inline_chart_images(received):
+    recipients, message = received
+    assert recipients == ["desk@example.com", "risk@example.com"]
+    assert message.get_content_type() == "multipart/alternative"
+    text, related = message.get_payload()
+    assert text.get_content_type() == "text/plain"
+    assert related.get_content_type() == "multipart/related"
+    html_part, *images = related.get_payload()
+    assert html_part.get_content_type() == "text/html"
+    assert len(images) == 5
+    html = html_part.get_content()
+    referenced = set(re.findall(r'src="cid:([^"]+)"', html))
+    attached = {image["Content-ID"].strip("<>") for image in images}
+    assert referenced == attached
+    for image in images:
+        assert image.get_content_type() == "image/png"
+        assert image.get_content_disposition() == "inline"
+        assert image.get_content()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_html_has_inline_styles_only_and_no_script(received, demo_data: DemoData):
+    html = received[1].get_payload()[1].get_payload()[0].get_content()
+    assert "<script" not in html.lower() and "<style" not in html.lower()
+    assert "data:image" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.count('style="') > 50
+
+
+def test_subject_has_date_net_sentiment_and_drift_status(received, demo_data: DemoData):
+    (net,), = duckdb.execute("SELECT avg(score) FROM read_parquet(?)",
+                             [str(demo_data.data / "articles" / "*" / "*.parquet")]).fetchall()
+    subject = received[1]["Subject"]
+    assert subject.startswith(f"finsent {demo_data.date} · net {signed(net)} ")
+    assert subject.endswith("· 40 articles · drift ok")
+
+
+def test_plain_text_part_carries_the_headline_and_hostile_title_verbatim(received, demo_data: DemoData):
+    text = received[1].get_payload()[0].get_content()
+    assert "Articles        40" in text
+    assert demo_data.xss_title in text  # plain text is never rendered as HTML
+
+
+def test_failed_send_exits_non_zero_with_the_smtp_error_and_no_password(
+        demo_data: DemoData, reports_out: Path, rejecting_server, capsys, monkeypatch):
+    monkeypatch.setenv("FINSENT_SMTP_PASSWORD", PASSWORD)
+    _, port = rejecting_server
+    assert main(send_args(demo_data, reports_out, port)) == 1
+    err = capsys.readouterr().err
+    assert "554" in err and "spam score too high" in err
+    monkeypatch.setenv("FINSENT_SMTP_USER", "reporter")
+    assert main(send_args(demo_data, reports_out, port)) == 1
+    err = capsys.readouterr().err
+    assert "AUTH" in err and PASSWORD not in err
+
+
+def test_addresses_with_line_breaks_cannot_inject_headers(demo_data: DemoData, reports_out: Path, server,
+                                                          capsys):
+    inbox, port = server
+    args = send_args(demo_data, reports_out, port)
+    args[args.index("desk@example.com")] = "desk@example.com\r\nBcc: thief@example.net"
+    assert main(args) == 1
+    assert "is not a single email address" in capsys.readouterr().err
+    assert inbox.messages == []
+    with pytest.raises(MailError):
+        parse_address("a@example.com, b@example.com", "recipient")
+
+
+def test_settings_come_from_the_environment_and_password_only_from_there():
+    env = {"FINSENT_SMTP_HOST": "mail.example.com", "FINSENT_SMTP_SECURITY": "ssl",
+           "FINSENT_MAIL_FROM": "finsent@example.com", "FINSENT_SMTP_USER": "u", "FINSENT_SMTP_PASSWORD": PASSWORD}
+    settings = smtp_settings(environ=env)
+    assert (settings.host, settings.port, settings.security, settings.user) == ("mail.example.com", 465, "ssl", "u")
+    assert settings.password == PASSWORD and PASSWORD not in repr(settings)
+    with pytest.raises(MailError, match="SMTP security 'tls'"):
+        smtp_settings(environ={**env, "FINSENT_SMTP_SECURITY": "tls"})
+    with pytest.raises(MailError, match="no SMTP host"):
+        smtp_settings(environ={"FINSENT_MAIL_FROM": "a@example.com"})

@@ -1,0 +1,171 @@
+"""`finsent report`: the numbers on the page are those of a DuckDB query over the same Parquet."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import lxml.html
+import pytest
+
+from pipelines.cli import main
+from reports.daily import trend_points
+from reports.data import ARTICLE_COLUMNS, ParquetSource
+from reports.render import signed
+
+if TYPE_CHECKING:
+    from report_fixtures import DemoData
+
+pytest_plugins = ["report_fixtures"]
+
+
+def query(data: Path, sql: str, *params) -> list[tuple]:
+    """Run `sql` with {articles}, {sentences}, {failures}, {runs} as hive-partitioned Parquet."""
+    tables = {name: f"read_parquet('{data}/{name}/*/*.parquet', hive_partitioning = true)"
+              for name in ("articles", "sentences", "failures", "runs")}
+    return duckdb.execute(sql.format(**tables), list(params)).fetchall()
+
+
+@pytest.fixture(scope="module")
+def page(reports_out: Path, demo_data: DemoData) -> lxml.html.HtmlElement:
+    html = (reports_out / f"finsent-report-{demo_data.date}.html").read_text()
+    return lxml.html.fromstring(html)
+
+
+def kpi(page, name: str) -> str:
+    """The big number of one headline box."""
+    box = page.get_element_by_id(f"kpi-{name}")
+    return box.xpath("./div[2]")[0].text_content().strip()
+
+
+def table_rows(page, heading: str) -> list[list[str]]:
+    """Cells of the table whose first header cell is `heading`."""
+    for table in page.xpath("//table"):
+        header = [th.text_content().strip() for th in table.xpath("./tr[1]/th")]
+        if header and header[0] == heading:
+            return [[td.text_content().strip() for td in tr.xpath("./td")] for tr in table.xpath("./tr[position()>1]")]
+    raise AssertionError(f"no table headed {heading!r}")
+
+
+def test_headline_numbers_match_duckdb(page, demo_data: DemoData):
+    (articles, sources, net), = query(demo_data.data, "SELECT count(*), count(DISTINCT source), avg(score) "
+                                      "FROM {articles} WHERE run_date = ?", demo_data.date)
+    (sentences,), = query(demo_data.data, "SELECT count(*) FROM {sentences} WHERE run_date = ?", demo_data.date)
+    (failures,), = query(demo_data.data, "SELECT count(*) FROM {failures} WHERE run_date = ? AND entry_level",
+                         demo_data.date)
+    assert articles == 40
+    assert kpi(page, "articles") == str(articles)
+    assert kpi(page, "sentences") == str(sentences)
+    assert kpi(page, "sources") == str(sources)
+    assert kpi(page, "failures") == str(failures)
+    assert kpi(page, "net") == signed(net)
+
+
+def test_change_is_against_the_mean_of_the_seven_days_before(page, demo_data: DemoData):
+    (trailing,), = query(demo_data.data, """
+        SELECT avg(day_net) FROM (
+            SELECT CAST(published_at AS DATE) AS day, avg(score) AS day_net FROM {articles}
+            WHERE score IS NOT NULL GROUP BY day)
+        WHERE day BETWEEN ? AND ?""", demo_data.date - dt.timedelta(days=7), demo_data.date - dt.timedelta(days=1))
+    (net,), = query(demo_data.data, "SELECT avg(score) FROM {articles} WHERE run_date = ?", demo_data.date)
+    change = page.get_element_by_id("kpi-net").text_content()
+    assert f"vs 7-day mean {signed(net - trailing)}" in " ".join(change.split())
+
+
+def test_sentiment_by_source_table_matches_duckdb(page, demo_data: DemoData):
+    expected = query(demo_data.data, """
+        SELECT source, count(*), avg(score), count(*) FILTER (label = 'positive'),
+               count(*) FILTER (label = 'neutral'), count(*) FILTER (label = 'negative')
+        FROM {articles} WHERE run_date = ? GROUP BY source ORDER BY count(*) DESC, source""", demo_data.date)
+    shown = table_rows(page, "Source")
+    assert shown == [[s, str(n), signed(net), str(p), str(u), str(g)] for s, n, net, p, u, g in expected]
+
+
+def test_sentiment_by_tag_counts_each_tag_of_an_article(page, demo_data: DemoData):
+    expected = query(demo_data.data, """
+        SELECT tag, count(*) FROM (SELECT unnest(tags) AS tag FROM {articles} WHERE run_date = ?)
+        GROUP BY tag ORDER BY count(*) DESC, tag""", demo_data.date)
+    assert [(row[0], int(row[1])) for row in table_rows(page, "Tag")] == expected
+
+
+def test_label_distribution_and_failures_match_duckdb(page, demo_data: DemoData):
+    sentence_labels = dict(query(demo_data.data, "SELECT label, count(*) FROM {sentences} WHERE run_date = ? "
+                                 "GROUP BY label", demo_data.date))
+    labels = page.get_element_by_id("labels")
+    counts = [td.text_content() for td in labels.xpath("./tr[2]/td[position()>1]")]
+    assert counts == [str(sentence_labels.get(label, 0)) for label in ("negative", "neutral", "positive")]
+    failures = query(demo_data.data, "SELECT reason, feed, count(*) FROM {failures} WHERE run_date = ? "
+                     "GROUP BY reason, feed ORDER BY count(*) DESC, reason, feed", demo_data.date)
+    shown = [(row[0], row[2], int(row[3])) for row in table_rows(page, "Reason")]
+    assert shown == failures
+    assert {"entry_invalid", "http_404"} <= {row[0] for row in shown}
+
+
+def test_most_negative_articles_show_hostile_titles_as_text_with_evidence(page, reports_out: Path,
+                                                                          demo_data: DemoData):
+    raw = (reports_out / f"finsent-report-{demo_data.date}.html").read_text()
+    assert "<script" not in raw and "onerror=" not in raw.replace("onerror=&#34;", "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
+    (url, score), = query(demo_data.data, "SELECT coalesce(final_url, url), score FROM {articles} "
+                          "WHERE article_id = ?", demo_data.xss_article_id)
+    links = [a for a in page.xpath("//a") if a.text_content() == demo_data.xss_title]
+    assert len(links) == 1 and links[0].get("href") == url
+    article = links[0].getparent()
+    assert signed(score) in article.text_content()
+    assert demo_data.xss_sentence in article.text_content()
+    assert not page.xpath("//img[@src='x']")
+
+
+def test_most_positive_articles_are_the_highest_scores(page, demo_data: DemoData):
+    expected = [row[0] for row in query(demo_data.data, "SELECT title FROM {articles} WHERE run_date = ? "
+                                        "AND score > 0 ORDER BY score DESC, article_id LIMIT 5", demo_data.date)]
+    heading = next(h for h in page.xpath("//h2") if h.text_content() == "Most positive")
+    shown = []
+    for sibling in heading.itersiblings():
+        if sibling.tag == "h2":
+            break
+        shown += [a.text_content() for a in sibling.xpath(".//a")]
+    assert shown == expected
+
+
+def test_charts_are_embedded_png_data_uris(page):
+    sources = [img.get("src") for img in page.xpath("//img")]
+    assert len(sources) == 5
+    for src in sources:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_footer_names_model_version_and_run(page, demo_data: DemoData):
+    (version, run_id), = query(demo_data.data, "SELECT model_version, run_id FROM {runs} WHERE run_date = ?",
+                               demo_data.date)
+    footer = page.xpath("//div[starts-with(normalize-space(), 'Model ')]")[-1].text_content()
+    assert version == "untrained-test"
+    assert f"Model {version}" in footer and run_id in footer
+
+
+def test_trend_places_articles_on_their_publication_day_once(demo_data: DemoData, tmp_path: Path):
+    # A second run date storing the same articles again (as --reprocess would) must not double-count.
+    data = tmp_path / "data"
+    shutil.copytree(demo_data.data, data)
+    for table in ("articles", "sentences", "failures", "runs"):
+        shutil.copytree(data / table / f"run_date={demo_data.date}", data / table / "run_date=2026-11-22")
+    window = ParquetSource(data).read("articles", dt.date(2026, 10, 1), demo_data.date, ARTICLE_COLUMNS)
+    points = {p.day: p for p in trend_points(window, demo_data.date)}
+    expected = query(demo_data.data, "SELECT CAST(published_at AS DATE), count(*), avg(score) FROM {articles} "
+                     "GROUP BY 1")
+    assert len(points) == 30
+    assert {day: p.articles for day, p in points.items() if p.articles} == {day: n for day, n, _ in expected}
+    for day, _, net in expected:
+        assert points[day].net_sentiment == pytest.approx(net)
+
+
+def test_unknown_date_and_missing_data_are_clear_errors(demo_data: DemoData, tmp_path: Path, capsys):
+    assert main(["report", "--data", str(demo_data.data), "--out", str(tmp_path), "--date", "2026-11-01"]) == 1
+    assert "--date 2026-11-01: no run on that date (latest run dates: 2026-11-23)" in capsys.readouterr().err
+    assert main(["report", "--data", str(tmp_path / "nothing"), "--out", str(tmp_path)]) == 1
+    assert "no finsent output there" in capsys.readouterr().err
