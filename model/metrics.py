@@ -35,7 +35,12 @@ def macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
 
 def bootstrap_interval(truth: np.ndarray, predicted: np.ndarray, metric, resamples: int = 1000,
                        seed: int = 0) -> tuple[float, float]:
-    """95% percentile-bootstrap interval of `metric(truth, predicted)` over resampled sentences."""
+    """95% percentile-bootstrap interval of `metric(truth, predicted)` over resampled sentences.
+
+    With `resamples=0` no interval is computed and `(nan, nan)` is returned.
+    """
+    if resamples == 0:
+        return float("nan"), float("nan")
     rng = np.random.Generator(np.random.PCG64(seed))
     n = len(truth)
     values = [metric(truth[idx], predicted[idx])

@@ -39,7 +39,10 @@ class Prediction:
 
 
 def quantize_for_cpu(network: nn.Module) -> nn.Module:
-    """Dynamic int8 quantization of the Linear layers (≈2.4× faster on CPU, same accuracy).
+    """Dynamic int8 quantization of the Linear layers, weights scaled per output channel.
+
+    Per-channel scales keep accuracy within about a point of float32 (per-tensor scales lost
+    about three points of macro-F1 on test set (A)) and run faster than float32 on CPU.
 
     torch 2.13 marks `torch.ao.quantization` deprecated in favour of torchao; it still works and
     is pinned here, so its deprecation warnings are silenced rather than shown on every load.
@@ -48,7 +51,8 @@ def quantize_for_cpu(network: nn.Module) -> nn.Module:
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao\..*")
         warnings.filterwarnings("ignore", message=r".*quantize_per_tensor.*", category=UserWarning)
         warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated.*")
-        return torch.ao.quantization.quantize_dynamic(network, {nn.Linear}, dtype=torch.qint8)
+        qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
+        return torch.ao.quantization.quantize_dynamic(network, {nn.Linear: qconfig})
 
 
 class SentimentClassifier:

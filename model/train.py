@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from model.artifact import save_artifact
 from model.base_encoder import base_encoder_dir
-from model.data import LABELS, LabelledSentence, load_splits
+from model.data import LABELS, LabelledSentence, PhraseBankSplits, load_splits
 from model.metrics import macro_f1
 from model.network import SentimentNetwork, network_from_base
 from model.predict import SentimentClassifier
@@ -45,6 +45,7 @@ class TrainConfig:
     dropout: float = 0.1
     max_length: int = 128
     seed: int = 42
+    seeds: list[int] | None = None
     threads: int = 0
     num_layers: int | None = None
     train_limit: int | None = None
@@ -165,34 +166,74 @@ def train_epoch(network: SentimentNetwork, batches: list[list[int]], train: list
     return float(np.mean(losses))
 
 
-def train(config: TrainConfig, output: Path, data_dir: str | None = None) -> dict:
-    """Train, keep the best validation epoch, save it to `output`; returns the training record."""
-    seed_everything(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    splits = load_splits(data_dir)
+@dataclass
+class SeedRun:
+    """One seed's fine-tuning: its best-validation weights and per-epoch history."""
+
+    seed: int
+    state: dict[str, torch.Tensor]
+    history: list[dict]
+    best_f1: float
+
+
+def train_seed(config: TrainConfig, seed: int, splits: PhraseBankSplits, base_dir: Path) -> SeedRun:
+    """Fine-tune from the base encoder with one seed; keep the best validation epoch."""
+    seed_everything(seed)
     train_set = splits.train[: config.train_limit] if config.train_limit else splits.train
-    base_dir = base_encoder_dir()
     network = network_from_base(base_dir, config.num_layers, config.dropout)
     network.freeze_word_embeddings()
     tokenizer = load_tokenizer(base_dir, config.max_length)
-    rng = random.Random(config.seed)
+    rng = random.Random(seed)
     steps = config.epochs * math.ceil(len(train_set) / config.batch_size)
     optimizer = torch.optim.AdamW(parameter_groups(network, config))
     scheduler = warmup_linear_schedule(optimizer, steps, config.warmup_fraction)
-    history, best_f1, best_state = [], -1.0, None
+    history, best_f1, best_state = [], -1.0, {}
     for epoch in range(1, config.epochs + 1):
         batches = length_bucketed_batches(train_set, config.batch_size, rng)
         loss = train_epoch(network, batches, train_set, tokenizer, optimizer, scheduler, config,
-                           f"epoch {epoch}/{config.epochs}")
+                           f"seed {seed} epoch {epoch}/{config.epochs}")
         f1 = validation_macro_f1(network, base_dir, config, splits.validation)
-        history.append({"epoch": epoch, "train_loss": loss, "validation_macro_f1": f1})
-        print(f"epoch {epoch}: train loss {loss:.4f}, validation macro-F1 {f1:.4f}", flush=True)
+        history.append({"seed": seed, "epoch": epoch, "train_loss": loss, "validation_macro_f1": f1})
+        print(f"seed {seed} epoch {epoch}: train loss {loss:.4f}, validation macro-F1 {f1:.4f}", flush=True)
         if f1 > best_f1:
             best_f1, best_state = f1, copy.deepcopy(network.state_dict())
-    network.load_state_dict(best_state)
-    record = {"config": asdict(config), "history": history, "best_validation_macro_f1": best_f1,
-              "train_sentences": len(train_set), "trained_at": datetime.now(timezone.utc).isoformat()}
+    return SeedRun(seed, best_state, history, best_f1)
+
+
+def average_states(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Uniform weight average ("model soup") of networks fine-tuned from the same base."""
+    return {name: sum(state[name].float() for state in states) / len(states) for name in states[0]}
+
+
+def choose_weights(runs: list[SeedRun], network: SentimentNetwork, base_dir: Path, config: TrainConfig,
+                   splits: PhraseBankSplits) -> tuple[str, dict[str, torch.Tensor], dict[str, float]]:
+    """The candidate (each seed, and their average) with the best validation macro-F1."""
+    candidates = {f"seed {run.seed}": run.state for run in runs}
+    scores = {f"seed {run.seed}": run.best_f1 for run in runs}
+    if len(runs) > 1:
+        candidates["average"] = average_states([run.state for run in runs])
+        network.load_state_dict(candidates["average"])
+        scores["average"] = validation_macro_f1(network, base_dir, config, splits.validation)
+        print(f"average of {len(runs)} seeds: validation macro-F1 {scores['average']:.4f}", flush=True)
+    chosen = max(scores, key=lambda name: scores[name])
+    return chosen, candidates[chosen], scores
+
+
+def train(config: TrainConfig, output: Path, data_dir: str | None = None) -> dict:
+    """Train each seed, keep the best validation candidate, save it to `output`; returns the record."""
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    splits = load_splits(data_dir)
+    base_dir = base_encoder_dir()
+    runs = [train_seed(config, seed, splits, base_dir) for seed in config.seeds or [config.seed]]
+    network = network_from_base(base_dir, config.num_layers, config.dropout)
+    chosen, state, scores = choose_weights(runs, network, base_dir, config, splits)
+    network.load_state_dict(state)
+    train_size = min(len(splits.train), config.train_limit or len(splits.train))
+    record = {"config": asdict(config), "history": [h for run in runs for h in run.history],
+              "validation_macro_f1_by_candidate": scores, "chosen": chosen,
+              "best_validation_macro_f1": scores[chosen], "train_sentences": train_size,
+              "trained_at": datetime.now(timezone.utc).isoformat()}
     version = config.model_version or f"finsent-minilm-{datetime.now(timezone.utc):%Y%m%d}"
     save_artifact(network.eval(), output, version, config.max_length, record)
     return record
