@@ -1,7 +1,8 @@
 """Article extraction: decode a fetched HTML page and pull out title, body text and metadata, offline.
 
-Two extractors run on the page: trafilatura (precision mode, no comments) gives the body text,
-unless newspaper4k found clearly more of it (`benchmarks/extraction_f1.py` measures why).
+trafilatura (precision mode, no comments) gives the body text. newspaper4k (~4x slower) also runs
+only when trafilatura found little or nothing, and its text wins when clearly longer
+(`benchmarks/extraction_f1.py` measures the F1 and ms/page of each strategy).
 Nothing is downloaded or executed: the page is parsed as text only.
 """
 
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 #: Newspaper4k's text replaces trafilatura's when trafilatura kept less than this share of it.
 NEWSPAPER_PREFERRED_RATIO = 0.7
+#: The default strategy runs newspaper4k as well only when trafilatura's text is shorter than this.
+NEWSPAPER_FALLBACK_CHARS = 1000
 #: How far into the page a `<meta charset>` declaration is looked for.
 _META_SCAN_BYTES = 4096
 _HEADER_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -178,8 +181,20 @@ def _run_trafilatura(html: str, url: str) -> _Candidate | None:
 
 
 def _run_combined(html: str, url: str) -> _Candidate | None:
+    """Both extractors on every page, merged by `_merge`."""
+    return _merge(_run_trafilatura(html, url), _run_newspaper(html, url))
+
+
+def _run_fallback(html: str, url: str) -> _Candidate | None:
+    """trafilatura alone when its text is long enough; otherwise merged with newspaper4k as `_run_combined`."""
+    tf = _run_trafilatura(html, url)
+    if tf is not None and len(tf.text) >= NEWSPAPER_FALLBACK_CHARS:
+        return tf
+    return _merge(tf, _run_newspaper(html, url))
+
+
+def _merge(tf: _Candidate | None, np: _Candidate | None) -> _Candidate | None:
     """trafilatura's text unless newspaper4k found clearly more; metadata merged from both."""
-    tf, np = _run_trafilatura(html, url), _run_newspaper(html, url)
     if tf is None or np is None:
         return tf or np
     body = np if len(tf.text) < NEWSPAPER_PREFERRED_RATIO * len(np.text) else tf
@@ -196,8 +211,9 @@ STRATEGIES: dict[str, Callable[[str, str], _Candidate | None]] = {
     "newspaper4k": _run_newspaper,
     "trafilatura": _run_trafilatura,
     "trafilatura+newspaper4k": _run_combined,
+    "trafilatura, newspaper4k if short": _run_fallback,
 }
-DEFAULT_STRATEGY = "trafilatura+newspaper4k"
+DEFAULT_STRATEGY = "trafilatura, newspaper4k if short"
 
 
 def detect_language(text: str) -> str:
