@@ -28,7 +28,7 @@ BASE = [
 EXTRAS = {
     "gcp": ["apache-beam[gcp]==2.77.0", "google-cloud-bigquery>=3.20"],
     "reports": ["evidently==0.7.*", "jinja2>=3.1", "matplotlib>=3.8", "duckdb>=1.1", "sqlglot>=25"],
-    "dev": ["pytest>=8", "hypothesis>=6.100", "ruff>=0.6", "aiosmtpd>=1.4.6"],
+    "dev": ["pytest>=8", "hypothesis>=6.100", "ruff>=0.6", "aiosmtpd>=1.4.6", "psutil>=5.9", "py-spy>=0.3"],
 }
 
 setup(
