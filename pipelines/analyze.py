@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from model.predict import SentimentClassifier
+from pipelines.classify import article_chunks, predict_chunk
 from pipelines.fetch import Fetcher, FetchError, FetchResponse, FetchSettings
 from pipelines.records import FeedEntry
 from pipelines.score import article_row
@@ -40,8 +41,9 @@ def analyze(target: str, settings: FetchSettings, model_path: str | None = None,
     sentences = article_sentences(article, min_sentence_chars, max_sentence_chars) \
         if article.language == "en" else []
     classifier = SentimentClassifier.load(model_path)
-    predictions = classifier.predict([s.text for s in sentences])
-    classified = [(s, p, classifier.model_version) for s, p in zip(sentences, predictions, strict=True)]
+    classified = [(sentence, prediction, classifier.model_version)
+                  for chunk in article_chunks(sentences, classifier.batch_size)
+                  for sentence, prediction in zip(chunk, predict_chunk(classifier, chunk), strict=True)]
     row = article_row(article, classified, "analyze", date.today(), 2, 0.1)
     row["sentences"] = [{"index": s.index, "text": s.text, "label": p.label, "p_negative": p.p_negative,
                          "p_neutral": p.p_neutral, "p_positive": p.p_positive} for s, p, _ in classified]

@@ -1,8 +1,13 @@
-"""ClassifySentences: Beam RunInference over `SentimentClassifier`, keyed by sentence.
+"""ClassifySentences: Beam RunInference over `SentimentClassifier`, one article's sentences at a time.
 
-In: `Sentence`. Out: `(Sentence, Prediction)` pairs on the main output and `Failure`s for
-batches the model could not label on the `failures` output. The model is loaded once per
-worker process by RunInference's shared-model machinery, with `model_threads` torch threads.
+In: `Sentence`. Out: `(Sentence, Prediction, model_version)` on the main output and `Failure`s
+for articles the model could not label on the `failures` output. The model is loaded once per
+worker process by RunInference, with `model_threads` torch threads.
+
+Why per article: int8 dynamic quantization scales activations by the whole batch, so a
+sentence's probabilities depend on which sentences share its batch. Predicting each article's
+sentences together (in chunks of `batch_size`, by index) makes every label a function of the
+article alone: identical on re-runs, in multi-process mode, on Dataflow and in `finsent analyze`.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, PredictionResult, RunInference
+from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 
 from model.predict import Prediction, SentimentClassifier
 from pipelines.records import Failure, Sentence
 
 FAILURES = "failures"
+Chunk = tuple[Sentence, ...]
 
 
 def default_threads() -> int:
@@ -28,11 +34,22 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class SentimentModelHandler(ModelHandler[str, Prediction, SentimentClassifier]):
-    """RunInference handler: loads the artifact, labels batches of sentence texts."""
+def article_chunks(sentences: Iterable[Sentence], chunk_size: int) -> list[Chunk]:
+    """One article's sentences in index order, cut into consecutive chunks of `chunk_size`."""
+    ordered = sorted(sentences, key=lambda sentence: sentence.index)
+    return [tuple(ordered[i:i + chunk_size]) for i in range(0, len(ordered), chunk_size)]
+
+
+def predict_chunk(model: SentimentClassifier, chunk: Chunk) -> list[Prediction]:
+    """Predictions for one chunk, predicted as one batch (see the module docstring)."""
+    return model.predict([sentence.text for sentence in chunk])
+
+
+class SentimentModelHandler(ModelHandler[Chunk, list[Prediction], SentimentClassifier]):
+    """RunInference handler: loads the artifact; labels each article chunk on its own."""
 
     def __init__(self, model_path: str | None = None, threads: int = 0, batch_size: int = 64) -> None:
-        super().__init__(min_batch_size=1, max_batch_size=batch_size)
+        super().__init__(min_batch_size=1, max_batch_size=8)
         self._model_path = model_path
         self._threads = threads or default_threads()
         self._batch_size = batch_size
@@ -42,31 +59,32 @@ class SentimentModelHandler(ModelHandler[str, Prediction, SentimentClassifier]):
         return SentimentClassifier.load(self._model_path, threads=self._threads,
                                         batch_size=self._batch_size)
 
-    def run_inference(self, batch: Sequence[str], model: SentimentClassifier,
+    def run_inference(self, batch: Sequence[Chunk], model: SentimentClassifier,
                       inference_args: dict[str, Any] | None = None) -> Iterable[PredictionResult]:
-        """One `PredictionResult(text, Prediction, model_version)` per sentence text."""
-        predictions = model.predict(list(batch))
-        return [PredictionResult(text, prediction, model.model_version)
-                for text, prediction in zip(batch, predictions, strict=True)]
+        """One `PredictionResult(chunk, predictions, model_version)` per chunk."""
+        return [PredictionResult(chunk, predict_chunk(model, chunk), model.model_version) for chunk in batch]
+
+    def get_num_bytes(self, batch: Sequence[Chunk]) -> int:
+        """Text bytes in the batch (for RunInference's metrics)."""
+        return sum(len(sentence.text) for chunk in batch for sentence in chunk)
 
     def get_metrics_namespace(self) -> str:
         """Namespace of RunInference's own metrics."""
         return "finsent_classify"
 
 
-def _keyed(sentence: Sentence) -> tuple[Sentence, str]:
-    return sentence, sentence.text
+def _grouped_chunks(item: tuple[str, Iterable[Sentence]], chunk_size: int) -> list[Chunk]:
+    return article_chunks(item[1], chunk_size)
 
 
-def _unkey(element: tuple[Sentence, PredictionResult]) -> tuple[Sentence, Prediction, str]:
-    sentence, result = element
-    return sentence, result.inference, result.model_id or ""
+def _unchunk(result: PredictionResult) -> Iterable[tuple[Sentence, Prediction, str]]:
+    for sentence, prediction in zip(result.example, result.inference, strict=True):
+        yield sentence, prediction, result.model_id or ""
 
 
-def _batch_failures(failed: tuple[Sequence[tuple[Sentence, str]], Exception]) -> Iterable[Failure]:
+def _chunk_failures(failed: tuple[Sequence[Chunk], Exception]) -> Iterable[Failure]:
     batch, error = failed
-    article_ids = sorted({sentence.article_id for sentence, _ in batch})
-    for article_id in article_ids:
+    for article_id in sorted({chunk[0].article_id for chunk in batch}):
         yield Failure(stage="classify", reason="classification_error",
                       detail=f"article {article_id}: {type(error).__name__}: {error}"[:500])
 
@@ -79,15 +97,18 @@ class ClassifySentences(beam.PTransform):
 
     def __init__(self, model_path: str | None = None, threads: int = 0, batch_size: int = 64) -> None:
         super().__init__()
-        self._handler = KeyedModelHandler(SentimentModelHandler(model_path, threads, batch_size))
+        self._handler = SentimentModelHandler(model_path, threads, batch_size)
+        self._batch_size = batch_size
 
     def expand(self, sentences: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
-        """Run the model over the sentences."""
-        results, dead_letters = (
+        """Group sentences by article, run the model over each article's chunks."""
+        chunks = (
             sentences
-            | "KeyBySentence" >> beam.Map(_keyed)
-            | "RunInference" >> RunInference(self._handler).with_exception_handling()
+            | "KeyByArticle" >> beam.Map(lambda sentence: (sentence.article_id, sentence))
+            | "GroupByArticle" >> beam.GroupByKey()
+            | "Chunk" >> beam.FlatMap(_grouped_chunks, self._batch_size)
         )
-        classified = results | "Unkey" >> beam.Map(_unkey)
-        failures = dead_letters.failed_inferences | "FailedBatches" >> beam.FlatMap(_batch_failures)
+        results, dead_letters = chunks | "RunInference" >> RunInference(self._handler).with_exception_handling()
+        classified = results | "Unchunk" >> beam.FlatMap(_unchunk)
+        failures = dead_letters.failed_inferences | "FailedArticles" >> beam.FlatMap(_chunk_failures)
         return classified, failures
