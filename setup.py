@@ -40,7 +40,7 @@ setup(
     package_data={
         "model": ["artifacts/*", "configs/*.yaml"],
         "reports": ["templates/*", "queries/*.sql"],
-        "pipelines": ["demo/**/*"],
+        "pipelines": ["demo/**/*", "*.yaml"],
     },
     include_package_data=True,
     install_requires=BASE,
