@@ -20,7 +20,6 @@ other private address (10.0.0.1, 169.254.169.254, another local port) stays bloc
 
 from __future__ import annotations
 
-import gzip
 import os
 import time
 from collections import Counter, defaultdict
@@ -42,7 +41,7 @@ PUBLISHED = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 ROBOTS_TXT = "User-agent: *\nDisallow: /private/\n"
 MAX_BODY_BYTES = 200_000
 """`--max_body_bytes` of `fast_run_args`; the oversized routes send more than this."""
-FETCH_TIMEOUT = 1.0
+FETCH_TIMEOUT = 2.0
 """`--fetch_timeout` of `fast_run_args` (the deadline of one request is twice this)."""
 MAX_RETRY_AFTER = 1.5
 """`--max_retry_after` of `fast_run_args`."""
@@ -130,10 +129,6 @@ class Catalogue:
     def count(self, expected: str) -> int:
         """How many entries must end as `expected`."""
         return sum(fault.expected == expected for fault in self.entries)
-
-    def by_name(self, name: str) -> Fault:
-        """The fault called `name`."""
-        return next(fault for fault in self.entries if fault.name == name)
 
 
 class FaultSite(LocalSite):
@@ -312,8 +307,3 @@ def big_feed(count: int, link_prefix: str) -> bytes:
     items = [{"title": f"Entry {n}", "link": f"{link_prefix}{n}", "guid": f"entry-{n}",
               "pubDate": format_datetime(PUBLISHED, usegmt=True)} for n in range(count)]
     return rss(items, title=f"{count} entries")
-
-
-def compress(body: bytes) -> bytes:
-    """`body` gzip-compressed (for serving feeds with Content-Encoding: gzip)."""
-    return gzip.compress(body)

@@ -1,0 +1,113 @@
+"""SSRF: nothing in a feed or a redirect makes the pipeline connect to a private address it was not allowed.
+
+The site under test is on 127.0.0.1 and allowed with `--allowed_private_hosts 127.0.0.1:<port>`;
+an "internal service" on another local port stands for what an attacker wants to reach, and
+must see no request at all, whatever the feed links to or the allowed site redirects to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from faultsite import FaultSite, fast_run_args, install_faults, write_feeds_yaml
+from httpserver import LocalSite
+
+from pipelines.fetch import Fetcher, FetchError, FetchSettings
+from pipelines.options import FinsentOptions
+from pipelines.runner import run_pipeline
+
+HTML = "<html><body><p>Internal dashboard.</p></body></html>"
+
+
+@pytest.fixture(scope="module")
+def internal() -> Iterator[LocalSite]:
+    """The service an attacker wants to reach: answers everything, must never be asked."""
+    with LocalSite() as site:
+        site.add("/", HTML)
+        site.add("/feed.xml", "<rss version='2.0'><channel><title>secret</title></channel></rss>",
+                 content_type="application/rss+xml")
+        yield site
+
+
+def private_targets(internal: LocalSite, site: LocalSite) -> dict[str, str]:
+    """Names → URLs that are, or resolve to, addresses nobody allowed."""
+    other = internal.port
+    return {
+        "cloud metadata (link-local)": "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "private 10/8": "http://10.0.0.1/admin",
+        "private 192.168/16": "http://192.168.1.1/",
+        "loopback on another port": f"http://127.0.0.1:{other}/",
+        "the allowed site under another name": f"http://localhost:{site.port}/news/ok-1",
+        "IPv6 loopback": f"http://[::1]:{other}/",
+        "IPv4-mapped IPv6 loopback": f"http://[::ffff:127.0.0.1]:{other}/",
+        "unspecified 0.0.0.0": f"http://0.0.0.0:{other}/",
+        "decimal 2130706433": f"http://2130706433:{other}/",
+        "octal 0177.0.0.1": f"http://0177.0.0.1:{other}/",
+    }
+
+
+# --- the allow-list ------------------------------------------------------------------------------
+
+def test_the_allow_list_admits_exact_host_port_pairs_only() -> None:
+    options = FinsentOptions(["--allowed_private_hosts", "127.0.0.1:8080, [::1]:9000,LocalHost:81"])
+    settings = FetchSettings.from_options(options)
+    assert settings.allowed_private_hosts == {("127.0.0.1", 8080), ("::1", 9000), ("localhost", 81)}
+    assert not settings.allow_private_hosts
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1", "127.0.0.1:http", "http://127.0.0.1:80", "127.0.0.1:80/x", ":80"])
+def test_a_malformed_allow_list_names_the_option_and_the_entry(value: str) -> None:
+    with pytest.raises(ValueError, match=r"--allowed_private_hosts: .* is not host:port"):
+        FetchSettings.from_options(FinsentOptions(["--allowed_private_hosts", value]))
+
+
+def test_every_redirect_hop_from_an_allowed_host_is_checked(internal: LocalSite) -> None:
+    with LocalSite() as site:
+        targets = private_targets(internal, site)
+        for index, target in enumerate(targets.values()):
+            site.redirect(f"/r{index}", target)
+            site.redirect(f"/twice{index}", f"/r{index}")  # allowed → allowed → private
+        settings = FetchSettings(timeout=2, retries=0, ignore_robots=True,
+                                 allowed_private_hosts=frozenset({("127.0.0.1", site.port)}))
+        paths = [f"/{kind}{index}" for kind in ("r", "twice") for index in range(len(targets))]
+        results = Fetcher(settings).fetch_many([site.url(path) for path in paths])
+    reasons = {path: result.reason for path, result in zip(paths, results, strict=True)
+               if isinstance(result, FetchError)}
+    assert reasons == dict.fromkeys(paths, "blocked_private_address")
+    assert internal.requests == []
+
+
+# --- the pipeline --------------------------------------------------------------------------------
+
+def test_the_pipeline_never_connects_to_a_private_address(internal: LocalSite, tmp_path: Path) -> None:
+    with FaultSite() as site:
+        install_faults(site)
+        targets = private_targets(internal, site)
+        links = dict(targets)
+        for index, (name, target) in enumerate(targets.items()):
+            site.redirect(f"/go/{index}", target)
+            links[f"redirect to {name}"] = site.url(f"/go/{index}")
+        allowed_page = site.url("/news/ok-1")
+        items = "".join(f"<item><title>{name}</title><link>{url}</link></item>"
+                        for name, url in [*links.items(), ("a page of the allowed site", allowed_page)])
+        site.add("/feeds/ssrf.xml", f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>",
+                 content_type="application/rss+xml")
+        feeds = write_feeds_yaml(tmp_path / "feeds.yaml", {
+            "ssrf": site.url("/feeds/ssrf.xml"), "on-a-private-address": "http://10.0.0.1/feed.xml",
+            "on-the-internal-service": internal.url("/feed.xml")})
+        outcome = run_pipeline([*fast_run_args(site, hosts=("127.0.0.1",)), "--feeds", str(feeds),
+                                "--output", str(tmp_path / "data"), "--run_date", "2026-11-23"])
+        via_localhost = [path for path, headers in site.requests if headers.get("Host", "").startswith("localhost")]
+    assert outcome is not None
+    failures = pq.read_table(tmp_path / "data" / "failures").to_pylist()
+    scrape = {row["url"]: row["reason"] for row in failures if row["stage"] == "scrape"}
+    assert scrape == dict.fromkeys(links.values(), "blocked_private_address")
+    feed_rows = {row["feed"]: (row["reason"], row["detail"].split(":")[0])
+                 for row in failures if row["stage"] == "feeds"}
+    assert feed_rows == {"on-a-private-address": ("feed_unreachable", "blocked_private_address"),
+                         "on-the-internal-service": ("feed_unreachable", "blocked_private_address")}
+    assert outcome.runs_row["articles"] == 1
+    assert internal.requests == [] and via_localhost == []
