@@ -25,7 +25,14 @@ from pathlib import Path
 import pandas as pd
 
 from model.artifact import SHIPPED_DIR
-from model.reference import DESCRIPTORS, REFERENCE_FILE, prediction_frame, read_reference, sentence_descriptors
+from model.reference import (
+    DESCRIPTORS,
+    PREDICTION_COLUMNS,
+    REFERENCE_FILE,
+    prediction_frame,
+    read_reference,
+    sentence_descriptors,
+)
 from reports.data import ResultsSource
 
 TRAINING_REFERENCE = SHIPPED_DIR / REFERENCE_FILE
@@ -106,6 +113,11 @@ def sentence_frame(sentences: pd.DataFrame) -> pd.DataFrame:
     probabilities = sentences[["p_negative", "p_neutral", "p_positive"]].to_numpy()
     return pd.concat([prediction_frame(probabilities),
                       sentence_descriptors(sentences["text"].tolist())], axis=1)
+
+
+def empty_sentence_frame() -> pd.DataFrame:
+    """`sentence_frame`'s columns without rows (a day or trailing window without sentences)."""
+    return pd.DataFrame(columns=[*PREDICTION_COLUMNS, *DESCRIPTORS])
 
 
 def _label_shares(labels: pd.Series) -> str:
@@ -207,7 +219,6 @@ def compute_drift(source: ResultsSource, date: dt.date, reference: str = "traini
     if days < 1:
         raise ValueError(f"--days {days}: must be at least 1")
     columns = ["text", "p_negative", "p_neutral", "p_positive", "model_version"]
-    day = source.read("sentences", date, date, columns)
     trailing_start, trailing_end = date - dt.timedelta(days=days), date - dt.timedelta(days=1)
     notes: list[str] = []
     if reference == "training":
@@ -215,10 +226,11 @@ def compute_drift(source: ResultsSource, date: dt.date, reference: str = "traini
         reference_name = f"training distribution ({reference_path.name})"
     else:
         earlier = source.read("sentences", trailing_start, trailing_end, columns)
-        reference_frame = sentence_frame(earlier) if len(earlier) else pd.DataFrame(columns=day.columns)
+        reference_frame = sentence_frame(earlier) if len(earlier) else empty_sentence_frame()
         reference_version = ", ".join(sorted(set(earlier["model_version"]))) or None
         reference_name = f"trailing {days} days ({trailing_start} – {trailing_end})"
-    current = sentence_frame(day) if len(day) else pd.DataFrame(columns=list(reference_frame.columns))
+    day = source.read("sentences", date, date, columns)
+    current = sentence_frame(day) if len(day) else empty_sentence_frame()
     model_version = ", ".join(sorted(set(day["model_version"]))) or None
     signals = sentence_signals(current, reference_frame, html_path)
     day_shares = article_shares(source, date, date)
