@@ -26,6 +26,8 @@ TREND_DAYS = 30
 TRAILING_DAYS = 7
 TREND_LOOKBACK_DAYS = 7
 TOP_ARTICLES = 5
+TOP_COMPANIES = 10
+MENTION_COLUMNS = ("article_id", "story_id", "sentence_id", "ticker", "name", "label", "score")
 LABELS = ("negative", "neutral", "positive")
 
 
@@ -91,6 +93,18 @@ class ArticleItem:
 
 
 @dataclass(frozen=True)
+class CompanyItem:
+    """One of the day's most discussed companies (syndicated copies of a story count once)."""
+
+    ticker: str
+    name: str | None
+    stories: int
+    sentences: int
+    net_sentiment: float
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
 class FailureGroup:
     """Failures of the day with one reason on one feed."""
 
@@ -129,6 +143,7 @@ class DailyReport:
     model_versions: tuple[str, ...]
     freshness: Freshness
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    companies: list[CompanyItem] = field(default_factory=list)
 
 
 def net_sentiment(scores: pd.Series) -> float | None:
@@ -198,6 +213,34 @@ def top_articles(articles: pd.DataFrame, positive: bool, count: int = TOP_ARTICL
     return items
 
 
+def company_items(mentions: pd.DataFrame, texts: pd.DataFrame, count: int = TOP_COMPANIES) -> list[CompanyItem]:
+    """The companies named by the most stories: each story is read once, from its copy with the
+    smallest article_id; net sentiment is the mean over stories of the mentioning sentences' mean
+    score; evidence is the most positive and the most negative of those sentences."""
+    if mentions.empty:
+        return []
+    frame = mentions.assign(story=mentions["story_id"].fillna(mentions["article_id"]))
+    chosen = frame.groupby(["ticker", "story"])["article_id"].transform("min")
+    frame = frame[frame["article_id"] == chosen].merge(texts, on="sentence_id", how="left")
+    items = []
+    for ticker, group in frame.groupby("ticker"):
+        ranked = group.sort_values(["score", "sentence_id"])
+        picks = [ranked.iloc[-1]] + ([ranked.iloc[0]] if len(ranked) > 1 else [])
+        names = group["name"].dropna()
+        items.append(CompanyItem(
+            str(ticker), str(names.iloc[0]) if len(names) else None, group["story"].nunique(), len(group),
+            float(group.groupby("story")["score"].mean().mean()),
+            tuple(Evidence(str(row["text"]), str(row["label"]), float(row["score"])) for row in picks)))
+    return sorted(items, key=lambda item: (-item.stories, -item.sentences, item.ticker))[:count]
+
+
+def most_discussed(source: ResultsSource, date: dt.date) -> list[CompanyItem]:
+    """`company_items` of the day's `mentions`, with the sentences' text."""
+    mentions = source.read("mentions", date, date, MENTION_COLUMNS)
+    texts = source.read("sentences", date, date, ["sentence_id", "text"])
+    return company_items(mentions, texts)
+
+
 def failure_groups(failures: pd.DataFrame) -> list[FailureGroup]:
     """The day's failures grouped by reason and feed, most frequent first."""
     if failures.empty:
@@ -243,4 +286,5 @@ def build_daily_report(source: ResultsSource, date: dt.date) -> DailyReport:
         sentence_labels=_label_counts(sentences["label"]), article_labels=_label_counts(articles["label"]),
         failures=failure_groups(failures), model_versions=tuple(sorted(versions)),
         freshness=Freshness(tuple(sorted(runs["run_id"])), _latest(runs["finished_at"]),
-                            _latest(articles["scraped_at"]), _latest(articles["published_at"])))
+                            _latest(articles["scraped_at"]), _latest(articles["published_at"])),
+        companies=most_discussed(source, date))

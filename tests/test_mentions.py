@@ -8,6 +8,7 @@ from pathlib import Path
 
 import apache_beam as beam
 import duckdb
+import pandas as pd
 import pytest
 import yaml
 from apache_beam.testing.test_pipeline import TestPipeline
@@ -26,6 +27,7 @@ from pipelines.mentions import (
     trie_regex,
 )
 from pipelines.records import Article, FeedEntry, Sentence
+from reports.daily import company_items
 
 LABELLED = Path(__file__).parent / "fixtures" / "mentions_labelled.yaml"
 PRECISION_FLOOR = 0.95
@@ -239,3 +241,19 @@ def test_the_demo_run_writes_mentions_and_article_entities(demo_run):
         WHERE a.title LIKE 'Vantora recalls%'
     """).fetchall()
     assert entities[0][0] == "VNTA" and 0 < entities[0][1] <= 1
+
+
+def test_most_discussed_companies_count_a_syndicated_story_once():
+    mentions = pd.DataFrame([
+        # one wire story (s1) in two copies: only the copy a1 (smallest article_id) is read
+        ("a1", "s1", "a1-0", "AUM.AX", "Aurelia Mining", "positive", 0.8),
+        ("a2", "s1", "a2-0", "AUM.AX", "Aurelia Mining", "positive", 0.8),
+        ("a3", "a3", "a3-0", "AUM.AX", None, "negative", -0.4),
+        ("a3", "a3", "a3-1", "KO", "The Coca-Cola Company", "neutral", 0.0),
+    ], columns=["article_id", "story_id", "sentence_id", "ticker", "name", "label", "score"])
+    texts = pd.DataFrame({"sentence_id": ["a1-0", "a2-0", "a3-0", "a3-1"], "text": ["up", "up", "down", "flat"]})
+    first, second = company_items(mentions, texts)
+    assert (first.ticker, first.name, first.stories, first.sentences) == ("AUM.AX", "Aurelia Mining", 2, 2)
+    assert first.net_sentiment == pytest.approx(0.2)
+    assert [e.text for e in first.evidence] == ["up", "down"]
+    assert (second.ticker, second.stories) == ("KO", 1)
