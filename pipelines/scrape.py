@@ -3,12 +3,14 @@
 In: `FeedEntry` (deduplicated). Out: `Article` on the main output, `Failure` on `failures`
 (the fetch reason — http_404, timeout, blocked_private_address, ... — or `empty_text`).
 A DoFn sees one element at a time, so entries are batched and each batch is fetched by a
-bounded thread pool that keeps the per-domain limit; extraction then runs on each page.
+bounded thread pool that keeps the per-domain limit; each page is extracted as soon as it
+arrives, while the rest of the batch is still downloading.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 
 import apache_beam as beam
@@ -40,30 +42,43 @@ def page_to_article(entry: FeedEntry, page: FetchResponse, min_chars: int,
 
 
 class _ScrapeBatchFn(beam.DoFn):
-    """Fetches a batch of entries concurrently, then extracts each page."""
+    """Fetches a batch of entries concurrently, extracting each page as it arrives."""
 
     def __init__(self, settings: FetchSettings, min_article_chars: int) -> None:
         self._settings = settings
         self._min_chars = min_article_chars
         self._fetcher: Fetcher | None = None
+        self._pool: ThreadPoolExecutor | None = None
         self._articles = beam.metrics.Metrics.counter("scrape", "articles")
         self._failed = beam.metrics.Metrics.counter("scrape", "failures")
         self._fetched_bytes = beam.metrics.Metrics.counter("scrape", "bytes_fetched")
 
     def setup(self) -> None:
         self._fetcher = Fetcher(self._settings)
+        self._pool = ThreadPoolExecutor(max_workers=self._settings.concurrency)
+
+    def teardown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def process(self, batch: Sequence[FeedEntry]) -> Iterator[Article | TaggedOutput]:
-        assert self._fetcher is not None
-        results = self._fetcher.fetch_many([entry.url for entry in batch], accept="html")
-        for entry, result in zip(batch, results, strict=True):
-            outcome = self._outcome(entry, result)
+        assert self._pool is not None
+        downloads = {self._pool.submit(self._fetch, entry.url): entry for entry in batch}
+        for download in as_completed(downloads):
+            outcome = self._outcome(downloads[download], download.result())
             if isinstance(outcome, Failure):
                 self._failed.inc()
                 yield TaggedOutput(FAILURES, outcome)
             else:
                 self._articles.inc()
                 yield outcome
+
+    def _fetch(self, url: str) -> FetchResponse | FetchError:
+        assert self._fetcher is not None
+        try:
+            return self._fetcher.fetch(url, accept="html")
+        except FetchError as error:
+            return error
 
     def _outcome(self, entry: FeedEntry, result: FetchResponse | FetchError) -> Article | Failure:
         if isinstance(result, FetchError):
