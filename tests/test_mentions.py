@@ -234,7 +234,7 @@ def test_the_demo_run_writes_mentions_and_article_entities(demo_run):
     orphans = duckdb.sql(f"""
         SELECT count(*) FROM read_parquet('{out}/mentions/*/*.parquet') m
         ANTI JOIN read_parquet('{out}/sentences/*/*.parquet') s USING (sentence_id)
-    """).fetchone()[0]
+    """).fetchall()[0][0]
     assert orphans == 0
     entities = duckdb.sql(f"""
         SELECT e.ticker, e.relevance FROM read_parquet('{out}/articles/*/*.parquet') a, unnest(a.entities) t(e)
