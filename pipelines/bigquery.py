@@ -24,6 +24,7 @@ from datetime import date, datetime
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.options.pipeline_options import GoogleCloudOptions
 from apache_beam.pvalue import AsSingleton
 
 from pipelines.schema import PARTITION_COLUMN, TABLES, Field, bigquery_schema
@@ -166,6 +167,10 @@ class WriteBigQueryTables(beam.PTransform):
         if set(tables) != set(TABLES):
             raise ValueError(f"WriteBigQueryTables needs exactly the tables {sorted(TABLES)}, "
                              f"got {sorted(tables)}")
+        temp = next(iter(tables.values())).pipeline.options.view_as(GoogleCloudOptions).temp_location
+        if not (temp or "").startswith("gs://"):
+            raise ValueError("--bigquery_dataset loads files through Cloud Storage: set --temp_location "
+                             f"gs://BUCKET/PATH (got {temp!r})")
         return {name: self._write(name, tables[name]) for name in TABLES}
 
     def _write(self, name: str, rows: beam.PCollection):

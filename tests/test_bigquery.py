@@ -6,12 +6,14 @@ import json
 import math
 from datetime import date, datetime, timedelta, timezone
 
+import apache_beam as beam
 import pyarrow as pa
 import pytest
 from apache_beam.io.gcp import bigquery_tools
 
 from pipelines.bigquery import (
     CLUSTERING,
+    WriteBigQueryTables,
     bigquery_row,
     parse_dataset,
     partition_to_clear,
@@ -195,3 +197,16 @@ def test_repeated_records_are_checked_element_by_element():
 def test_unknown_table_is_refused():
     with pytest.raises(ValueError, match="unknown table 'article'"):
         bigquery_row("article", {})
+
+
+def test_loading_without_a_cloud_storage_temp_location_is_refused_when_the_graph_is_built():
+    pipeline = beam.Pipeline(argv=["--temp_location", "/tmp/local"])
+    tables = {table: pipeline | f"Create{table}" >> beam.Create([]) for table in TABLES}
+    with pytest.raises(ValueError, match=r"set --temp_location gs://BUCKET/PATH \(got '/tmp/local'\)"):
+        _ = tables | WriteBigQueryTables("my-project:finsent", RUN_DATE)
+
+
+def test_the_sink_needs_every_table():
+    pipeline = beam.Pipeline(argv=["--temp_location", "gs://b/t"])
+    with pytest.raises(ValueError, match="needs exactly the tables"):
+        _ = {"runs": pipeline | beam.Create([])} | WriteBigQueryTables("my-project:finsent", RUN_DATE)
