@@ -171,7 +171,7 @@ def fast_run_args(site: LocalSite, hosts: tuple[str, ...] = ("127.0.0.1", "local
             "--fetch_timeout", str(FETCH_TIMEOUT), "--fetch_retries", str(FETCH_RETRIES),
             "--fetch_backoff", "0.05", "--max_retry_after", str(MAX_RETRY_AFTER),
             "--max_body_bytes", str(MAX_BODY_BYTES), "--max_redirects", "3",
-            "--fetch_concurrency", "8", "--per_domain_concurrency", str(PER_DOMAIN), *model_args()]
+            "--fetch_concurrency", "32", "--per_domain_concurrency", str(PER_DOMAIN), *model_args()]
 
 
 def write_feeds_yaml(path: Path, feed_urls: dict[str, str]) -> Path:
@@ -198,7 +198,7 @@ def _install_pages(site: FaultSite) -> None:
     site.add("/robots.txt", ROBOTS_TXT, content_type="text/plain")
     for seed, path in enumerate(["/news/ok-1", "/news/other", "/private-ok"], start=1):
         site.add_article(path, seed)
-    for index in range(1, 4):
+    for index in range(1, 5):
         site.add_article(f"/news/slow-{index}", 10 + index, delay=0.3)
     page = article_html("Recovered", 20).encode()
     site.add_sequence("/flaky", [Reply(status=503), Reply(page)])
@@ -247,7 +247,7 @@ def _entry_faults(site: FaultSite) -> list[Fault]:
     return [
         Fault("ok", url("/news/ok-1"), ARTICLE, guid="story-1"),
         *(Fault(f"slow-{i} via {host}", url(f"/news/slow-{i}", host), ARTICLE)
-          for host in ("127.0.0.1", "localhost") for i in range(1, 4)),
+          for host in ("127.0.0.1", "localhost") for i in range(1, 5)),
         Fault("503 then 200", url("/flaky"), ARTICLE),
         Fault("429 Retry-After 1 then 200", url("/busy-then-ok"), ARTICLE),
         Fault("URL of 1,900 characters", url(LONG_PATH), ARTICLE),

@@ -55,17 +55,23 @@ class _Handler(BaseHTTPRequestHandler):
         site = self.server.site
         host = self.headers.get("Host", "").rsplit(":", 1)[0]
         reply = site._next_reply(self.path, dict(self.headers.items()))
-        site._enter(host)
         try:
+            self._delay(site, host, reply.delay)
             self._answer(reply)
         except OSError:
             self.close_connection = True
+
+    def _delay(self, site: LocalSite, host: str, seconds: float) -> None:
+        """Wait before answering, counted as in progress for `host` (the answer itself is not
+        counted: a client may have read it all and moved on before this thread gets to leave)."""
+        site._enter(host)
+        try:
+            if seconds:
+                self._wait(seconds)
         finally:
             site._leave(host)
 
     def _answer(self, reply: Reply) -> None:
-        if reply.delay:
-            self._wait(reply.delay)
         if reply.reset:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
@@ -188,7 +194,11 @@ class LocalSite:
             return self._hits[path]
 
     def max_concurrent(self, host: str) -> int:
-        """The most requests that were in progress at once for one Host header (port stripped)."""
+        """The most requests in progress at once for one Host header (port stripped).
+
+        A request counts from its arrival until its answer starts, so a request whose client hung
+        up during a `delay` may still count for up to 50 ms after the client moved on.
+        """
         with self._lock:
             return self._max_active[host]
 

@@ -95,7 +95,7 @@ def run_and_kill(argv: list[str], site: FaultSite, paths: list[str], log: Path) 
         child = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", *argv], cwd=REPO,
                                  stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while sum(site.hits(path) for path in paths) < before + 2:
             assert child.poll() is None, f"the run ended before it was killed:\n{log.read_text()[-2000:]}"
             assert time.monotonic() < deadline, "the run never started fetching"

@@ -96,8 +96,8 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Observed:
 def test_the_run_completes_and_entries_equal_articles_plus_failures_plus_duplicates(observed: Observed) -> None:
     runs = observed.first.outcome.runs_row
     catalogue = observed.catalogue
-    assert runs["entries"] == len(catalogue.entries) == 42
-    assert runs["articles"] == catalogue.count(ARTICLE) == 14
+    assert runs["entries"] == len(catalogue.entries) == 44
+    assert runs["articles"] == catalogue.count(ARTICLE) == 16
     assert runs["duplicates"] == catalogue.count(DUPLICATE) == 1
     assert runs["failures"] == len(catalogue.entries) - runs["articles"] - runs["duplicates"] == 27
     assert runs["entries"] == runs["articles"] + runs["failures"] + runs["duplicates"]
@@ -156,8 +156,12 @@ def test_retry_after_is_honoured_up_to_the_cap(observed: Observed) -> None:
 
 
 def test_one_host_never_sees_more_than_the_per_domain_limit(observed: Observed) -> None:
-    assert observed.max_concurrent["127.0.0.1"] == PER_DOMAIN  # reached, never exceeded
-    assert 1 <= observed.max_concurrent["localhost"] <= PER_DOMAIN
+    """Measured on `localhost`, whose four slow pages all start at once (32 fetch threads).
+
+    127.0.0.1 also serves the hanging routes, which the server may count for a moment after
+    the client gave up on them, so its count says nothing exact.
+    """
+    assert observed.max_concurrent["localhost"] == PER_DOMAIN  # reached, never exceeded
 
 
 # --- re-runs -------------------------------------------------------------------------------------
@@ -216,11 +220,12 @@ def test_a_10000_entry_feed_runs_in_bounded_memory(tmp_path: Path) -> None:
         feeds = write_feeds_yaml(tmp_path / "feeds.yaml", {"big": site.url("/feeds/big.xml")})
         output = tmp_path / "data"
         store_earlier_articles(output, [make_article_id(canonicalize_url(f"{prefix}{n}")) for n in range(10_000)])
-        argv = [*fast_run_args(site), "--feeds", str(feeds), "--output", str(output), "--run_date", RUN_DATE]
+        argv = [*fast_run_args(site), "--feeds", str(feeds), "--output", str(output), "--run_date", RUN_DATE,
+                "--max_body_bytes", "5000000"]  # the feed is 1.7 MB
         peak_mb = run_child_measuring_rss(argv)
     (runs,) = pq.read_table(output / "runs").to_pylist()
-    assert (runs["entries"], runs["duplicates"], runs["already_stored"], runs["articles"]) == (
-        10_000, 10_000, 10_000, 0)
+    assert (runs["feed_failures"], runs["entries"], runs["duplicates"], runs["already_stored"], runs["articles"]) == (
+        0, 10_000, 10_000, 10_000, 0)
     assert peak_mb < 1500, f"peak RSS {peak_mb:.0f} MB"
 
 
@@ -235,7 +240,7 @@ def run_child_measuring_rss(argv: list[str]) -> float:
     """Run the pipeline in a child process; its peak resident memory in MB."""
     script = ("import resource, sys\nfrom pipelines.runner import run_pipeline\nrun_pipeline(sys.argv[1:])\n"
               "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    done = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, timeout=120,
+    done = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, timeout=300,
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0, done.stderr[-2000:]
     (line,) = [line for line in done.stdout.splitlines() if line.startswith("PEAK_KB")]
