@@ -110,7 +110,7 @@ def test_sentiment_trend_covers_the_window_by_publication_day(capsys, demo):
 
 
 def test_most_negative_articles_are_the_lowest_scores_with_their_negative_evidence(capsys, demo):
-    rows = query(capsys, demo, "most_negative_articles", "limit=3")
+    rows = query(capsys, demo, "most_negative_articles", "top_n=3")
     lowest = sorted((a for a in demo["articles"] if a["score"] is not None),
                     key=lambda a: (a["score"], a["article_id"]))[:3]
     assert [row["article_id"] for row in rows] == [a["article_id"] for a in lowest]

@@ -1,7 +1,7 @@
--- Most negative articles: the @limit classified articles of one run date with the lowest score,
+-- Most negative articles: the @top_n classified articles of one run date with the lowest score,
 -- with their negative evidence sentences (most negative first) so a reader can see why.
 -- @param run_date DATE: the run date (partition) to report
--- @param limit INT64 = 10: how many articles
+-- @param top_n INT64 = 10: how many articles
 SELECT
   a.source,
   a.title,
@@ -15,4 +15,4 @@ SELECT
 FROM articles AS a
 WHERE a.run_date = @run_date AND a.score IS NOT NULL
 ORDER BY a.score, a.article_id
-LIMIT @limit
+LIMIT @top_n
