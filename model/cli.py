@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from model.artifact import SHIPPED_DIR
+# Not model.artifact.SHIPPED_DIR: importing it pulls torch into every `finsent` command.
+SHIPPED_DIR = Path(__file__).resolve().parent / "artifacts"
 
 
 def add_model_commands(commands: argparse._SubParsersAction) -> None:
@@ -28,7 +29,7 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--threads", type=int, default=None, help="torch threads")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     evaluate.add_argument("--write", action="store_true",
-                          help="also write metrics.json and MODEL_CARD.md beside the weights")
+                          help="also write metrics.json, MODEL_CARD.md and the drift reference beside the weights")
     evaluate.set_defaults(handler=run_evaluate)
 
     classify = commands.add_parser("classify", help="label sentences given as arguments or on stdin")
@@ -68,7 +69,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     metrics = evaluate_artifact(args.model, args.data_dir, args.threads)
     if args.write:
-        write_metrics(metrics, Path(args.model) if args.model else SHIPPED_DIR)
+        folder = Path(args.model) if args.model else SHIPPED_DIR
+        write_metrics(metrics, folder)
+        write_training_reference(folder, args.data_dir, args.threads)
     if args.json:
         print(json.dumps(metrics, indent=2))
         return 0
@@ -79,6 +82,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
     print(f"{metrics['throughput']['sentences_per_second']:.0f} sentences/s on "
           f"{metrics['throughput']['threads']} threads ({metrics['model_version']})")
     return 0
+
+
+def write_training_reference(folder: Path, data_dir: str | None, threads: int | None) -> None:
+    """Store the model's predictions on the training split (no text) as drift's reference."""
+    from model.data import load_splits
+    from model.predict import SentimentClassifier
+    from model.reference import REFERENCE_FILE, write_reference
+
+    classifier = SentimentClassifier.load(folder, threads=threads)
+    write_reference(classifier, [s.text for s in load_splits(data_dir).train], folder / REFERENCE_FILE)
 
 
 def run_classify(args: argparse.Namespace) -> int:

@@ -33,8 +33,9 @@ from typing import Any, Literal
 from urllib.parse import SplitResult, quote, urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
+from pipelines.defaults import DEFAULT_USER_AGENT
 from pipelines.netguard import BlockedAddressError, check_host_allowed, parse_host_ports
-from pipelines.options import DEFAULT_USER_AGENT, FinsentOptions
+from pipelines.options import FinsentOptions
 from pipelines.urls import validate_article_url
 
 try:

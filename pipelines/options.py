@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-DEFAULT_OUTPUT = "./finsent-data"
-DEFAULT_USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0 Safari/537.36 finsent/0.1 (+https://github.com/finsent/finsent)"
-)
+from pipelines.defaults import DEFAULT_OUTPUT, DEFAULT_USER_AGENT
 
 
 class FinsentOptions(PipelineOptions):

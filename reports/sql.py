@@ -320,7 +320,7 @@ def run_query_command(args: argparse.Namespace) -> int:
                 raise QueryError("--bigquery needs --bigquery_dataset PROJECT:DATASET")
             result = run_bigquery(query, params, args.bigquery_dataset)
         else:
-            from pipelines.options import DEFAULT_OUTPUT
+            from pipelines.defaults import DEFAULT_OUTPUT
 
             result = run_duckdb(query, params, args.data or DEFAULT_OUTPUT)
     except QueryError as error:
