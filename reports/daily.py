@@ -10,7 +10,10 @@ Definitions (the report's footer repeats them):
   counts once (its latest). Articles stored by runs up to `TREND_LOOKBACK_DAYS` after their
   publication day are found; later backfills of old news are left out of the trend;
 - the change is the day's net sentiment minus the mean of the trend's points of the seven days
-  before it (days without articles are skipped).
+  before it (days without articles are skipped);
+- syndicated copies of one wire story (same `story_id`) count once in net sentiment, the trend
+  and the top articles: the copy whose article_id is the story_id stands for the story. Tables
+  by source and feed keep every copy, since each is that publisher's article.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class Headline:
     """The day's headline numbers."""
 
     articles: int
+    stories: int
     classified: int
     non_english: int
     sentences: int
@@ -146,6 +150,14 @@ class DailyReport:
     companies: list[CompanyItem] = field(default_factory=list)
 
 
+def one_per_story(articles: pd.DataFrame) -> pd.DataFrame:
+    """One row per story: the copy whose article_id is its story_id, else its smallest article_id."""
+    story = articles["story_id"].fillna(articles["article_id"]) if "story_id" in articles else articles["article_id"]
+    own = (articles["article_id"] == story).rename("_own")
+    ordered = articles.assign(_story=story, _own=own).sort_values(["_own", "article_id"], ascending=[False, True])
+    return ordered.drop_duplicates("_story").drop(columns=["_story", "_own"]).sort_index()
+
+
 def net_sentiment(scores: pd.Series) -> float | None:
     """Mean of the non-null article scores, or None when no article was classified."""
     valid = scores.dropna()
@@ -174,7 +186,7 @@ def group_sentiment(articles: pd.DataFrame, column: str) -> list[GroupRow]:
 
 def trend_points(articles: pd.DataFrame, end: dt.date, days: int = TREND_DAYS) -> list[TrendPoint]:
     """Daily net sentiment of the `days` days ending `end`, by publication day (see module doc)."""
-    latest = articles.sort_values("run_date").drop_duplicates("article_id", keep="last")
+    latest = one_per_story(articles.sort_values("run_date").drop_duplicates("article_id", keep="last"))
     published = pd.to_datetime(latest["published_at"], utc=True).dt.date
     day = published.where(latest["published_at"].notna(), latest["run_date"])
     start = end - dt.timedelta(days=days - 1)
@@ -268,11 +280,12 @@ def build_daily_report(source: ResultsSource, date: dt.date) -> DailyReport:
     failures = source.read("failures", date, date, ["stage", "feed", "url", "reason", "entry_level"])
     runs = source.read("runs", date, date, ["run_id", "finished_at", "model_version"])
     trend = trend_points(window, date)
-    net = net_sentiment(articles["score"])
+    stories = one_per_story(articles)
+    net = net_sentiment(stories["score"])
     trailing = trailing_mean(trend, date)
     entry_level = failures["entry_level"].astype(bool)
     headline = Headline(
-        articles=len(articles), classified=int(articles["classified"].sum()),
+        articles=len(articles), stories=len(stories), classified=int(articles["classified"].sum()),
         non_english=int((~articles["classified"].astype(bool)).sum()), sentences=len(sentences),
         sources=articles["source"].nunique(), failures=int(entry_level.sum()),
         feed_failures=int((~entry_level).sum()), net_sentiment=net, trailing_mean=trailing,
@@ -281,8 +294,8 @@ def build_daily_report(source: ResultsSource, date: dt.date) -> DailyReport:
     return DailyReport(
         date=date, headline=headline, by_source=group_sentiment(articles, "source"),
         by_feed=group_sentiment(articles, "feed"), by_tag=group_sentiment(articles, "tags"),
-        trend=trend, most_positive=top_articles(articles, positive=True),
-        most_negative=top_articles(articles, positive=False),
+        trend=trend, most_positive=top_articles(stories, positive=True),
+        most_negative=top_articles(stories, positive=False),
         sentence_labels=_label_counts(sentences["label"]), article_labels=_label_counts(articles["label"]),
         failures=failure_groups(failures), model_versions=tuple(sorted(versions)),
         freshness=Freshness(tuple(sorted(runs["run_id"])), _latest(runs["finished_at"]),

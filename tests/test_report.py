@@ -52,13 +52,17 @@ def table_rows(page, heading: str) -> list[list[str]]:
 
 
 def test_headline_numbers_match_duckdb(page, demo_data: DemoData):
-    (articles, sources, net), = query(demo_data.data, "SELECT count(*), count(DISTINCT source), avg(score) "
-                                      "FROM {articles} WHERE run_date = ?", demo_data.date)
+    (articles, sources, stories), = query(demo_data.data, "SELECT count(*), count(DISTINCT source), "
+                                          "count(DISTINCT story_id) FROM {articles} WHERE run_date = ?", demo_data.date)
+    # Net sentiment counts each syndicated story once: the copy whose article_id is the story_id.
+    (net,), = query(demo_data.data, "SELECT avg(score) FROM {articles} WHERE run_date = ? AND article_id = story_id",
+                    demo_data.date)
     (sentences,), = query(demo_data.data, "SELECT count(*) FROM {sentences} WHERE run_date = ?", demo_data.date)
     (failures,), = query(demo_data.data, "SELECT count(*) FROM {failures} WHERE run_date = ? AND entry_level",
                          demo_data.date)
-    assert articles == 40
+    assert articles == 40 and stories == 39
     assert kpi(page, "articles") == str(articles)
+    assert f"{stories} stories" in page.get_element_by_id("kpi-articles").text_content()
     assert kpi(page, "sentences") == str(sentences)
     assert kpi(page, "sources") == str(sources)
     assert kpi(page, "failures") == str(failures)
@@ -69,9 +73,10 @@ def test_change_is_against_the_mean_of_the_seven_days_before(page, demo_data: De
     (trailing,), = query(demo_data.data, """
         SELECT avg(day_net) FROM (
             SELECT CAST(published_at AS DATE) AS day, avg(score) AS day_net FROM {articles}
-            WHERE score IS NOT NULL GROUP BY day)
+            WHERE score IS NOT NULL AND article_id = story_id GROUP BY day)
         WHERE day BETWEEN ? AND ?""", demo_data.date - dt.timedelta(days=7), demo_data.date - dt.timedelta(days=1))
-    (net,), = query(demo_data.data, "SELECT avg(score) FROM {articles} WHERE run_date = ?", demo_data.date)
+    (net,), = query(demo_data.data, "SELECT avg(score) FROM {articles} WHERE run_date = ? AND article_id = story_id",
+                    demo_data.date)
     change = page.get_element_by_id("kpi-net").text_content()
     assert f"vs 7-day mean {signed(net - trailing)}" in " ".join(change.split())
 
@@ -157,7 +162,7 @@ def test_trend_places_articles_on_their_publication_day_once(demo_data: DemoData
     window = ParquetSource(data).read("articles", dt.date(2026, 10, 1), demo_data.date, ARTICLE_COLUMNS)
     points = {p.day: p for p in trend_points(window, demo_data.date)}
     expected = query(demo_data.data, "SELECT CAST(published_at AS DATE), count(*), avg(score) FROM {articles} "
-                     "GROUP BY 1")
+                     "WHERE article_id = story_id GROUP BY 1")
     assert len(points) == 30
     assert {day: p.articles for day, p in points.items() if p.articles} == {day: n for day, n, _ in expected}
     for day, _, net in expected:
