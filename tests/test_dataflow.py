@@ -44,6 +44,7 @@ def finsent_actions() -> dict[str, argparse.Action]:
 
 # --- DataflowRunner: the graph, without submitting -----------------------------------------------
 
+@pytest.mark.slow
 def test_the_flex_template_main_builds_the_whole_job_for_dataflow_without_submitting():
     result = submit(["--runner", "DataflowRunner", "--dry_run", "True", "--project", "my-project",
                      "--region", "europe-west1", "--temp_location", "gs://my-bucket/temp",
@@ -98,6 +99,7 @@ def multiprocess_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"outcome": outcome, "expected": expected, "rows": rows}
 
 
+@pytest.mark.slow
 def test_multiprocess_run_accounts_for_every_entry(multiprocess_run):
     runs = multiprocess_run["outcome"].runs_row
     expected = multiprocess_run["expected"]
@@ -108,6 +110,7 @@ def test_multiprocess_run_accounts_for_every_entry(multiprocess_run):
     assert multiprocess_run["outcome"].failures_by_reason == expected["failures"]
 
 
+@pytest.mark.slow
 def test_multiprocess_run_commits_rows_matching_its_counts(multiprocess_run):
     rows = multiprocess_run["rows"]
     runs = multiprocess_run["outcome"].runs_row
@@ -118,6 +121,7 @@ def test_multiprocess_run_commits_rows_matching_its_counts(multiprocess_run):
     assert {r["article_id"] for r in rows["sentences"]} <= {r["article_id"] for r in rows["articles"]}
 
 
+@pytest.mark.slow
 def test_every_row_of_a_real_run_converts_to_strict_bigquery_json(multiprocess_run):
     run_date = multiprocess_run["outcome"].run.run_date
     for table, rows in multiprocess_run["rows"].items():
