@@ -133,6 +133,8 @@ def test_sentiment_by_tag_counts_each_tag_once_per_article(capsys, demo):
     rows = query(capsys, demo, "sentiment_by_tag")
     expected = Counter(tag for a in demo["articles"] for tag in a["tags"])
     assert {row["tag"]: row["articles"] for row in rows} == expected
+    stories = Counter(tag for tag, _ in {(tag, a["story_id"]) for a in demo["articles"] for tag in a["tags"]})
+    assert {row["tag"]: row["stories"] for row in rows} == stories
     assert [row["articles"] for row in rows] == sorted((row["articles"] for row in rows), reverse=True)
 
 
