@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import datetime, timezone
+from datetime import datetime, time, timezone
 
 import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
@@ -29,6 +29,16 @@ def entry_failure(entry: FeedEntry, reason: str, detail: str, http_status: int |
                    http_status=http_status)
 
 
+def best_published_at(from_page: datetime | None, from_feed: datetime | None) -> datetime | None:
+    """The page's publication time, unless it is a bare date the feed gives with its time of day."""
+    if from_page is None:
+        return from_feed
+    date_only = from_page.timetz().replace(tzinfo=None) == time(0, 0)
+    if date_only and from_feed is not None and from_feed.date() == from_page.date():
+        return from_feed
+    return from_page
+
+
 def page_to_article(entry: FeedEntry, page: FetchResponse, min_chars: int,
                     scraped_at: datetime) -> Article:
     """Extract one fetched page; raises `EmptyTextError` when no usable text is left."""
@@ -36,7 +46,7 @@ def page_to_article(entry: FeedEntry, page: FetchResponse, min_chars: int,
     return Article(
         entry=entry, article_id=entry.article_id, url=entry.canonical_url or entry.url,
         title=extracted.title or entry.title or "", text=extracted.text, authors=extracted.authors,
-        published_at=extracted.published_at or entry.published_at, scraped_at=scraped_at,
+        published_at=best_published_at(extracted.published_at, entry.published_at), scraped_at=scraped_at,
         language=extracted.language, extractor=extracted.extractor, final_url=page.final_url,
     )
 

@@ -101,3 +101,4 @@ def test_undeclared_non_utf8_is_detected() -> None:
 def test_bom_and_nul_bytes() -> None:
     assert decode_html(b"\xef\xbb\xbf<p>caf\xc3\xa9\x00</p>") == "<p>café</p>"
     assert decode_html("<p>café</p>".encode("utf-16")) == "<p>café</p>"
+
