@@ -115,7 +115,8 @@ def test_html_has_inline_styles_only_and_no_script(received, demo_data: DemoData
 
 
 def test_subject_has_date_net_sentiment_and_drift_status(received, demo_data: DemoData):
-    (net,), = duckdb.execute("SELECT avg(score) FROM read_parquet(?)",
+    # Net sentiment counts each syndicated story once: the copy whose article_id is its story_id.
+    (net,), = duckdb.execute("SELECT avg(score) FROM read_parquet(?) WHERE article_id = story_id",
                              [str(demo_data.data / "articles" / "*" / "*.parquet")]).fetchall()
     subject = received[1]["Subject"]
     assert subject.startswith(f"finsent {demo_data.date} · net {signed(net)} ")
