@@ -177,6 +177,7 @@ def fast_run_args(site: LocalSite, hosts: tuple[str, ...] = ("127.0.0.1", "local
 def write_feeds_yaml(path: Path, feed_urls: dict[str, str]) -> Path:
     """A feeds.yaml listing `feed_urls` (name → URL); returns `path`."""
     feeds = [{"name": name, "url": url, "source": f"Source {name}"} for name, url in feed_urls.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({"feeds": feeds}, sort_keys=False), encoding="utf-8")
     return path
 
