@@ -11,25 +11,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import torch
 from transformers import BertConfig
 
 from model.data import load_splits
+from model.evaluate import measure_throughput
 from model.network import SentimentNetwork
 from model.predict import SentimentClassifier
-
-
-def sentences_per_second(classifier: SentimentClassifier, sentences: list[str], repeats: int) -> float:
-    """Best-of-`repeats` throughput of `classifier.predict` after a warm-up batch."""
-    classifier.predict(sentences[:32])
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        classifier.predict(sentences)
-        best = min(best, time.perf_counter() - start)
-    return len(sentences) / best
 
 
 def bert_base_classifier(shipped: SentimentClassifier) -> SentimentClassifier:
@@ -51,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     sentences = [s.text for s in load_splits().test][: args.sentences]
     shipped = SentimentClassifier.load(threads=args.threads, batch_size=args.batch_size)
-    ours = sentences_per_second(shipped, sentences, args.repeats)
+    ours = measure_throughput(shipped, sentences, args.repeats)
     print(f"shipped model ({shipped.model_version}, int8): {ours:8.1f} sentences/s", flush=True)
-    bert = sentences_per_second(bert_base_classifier(shipped), sentences, max(1, args.repeats - 2))
+    bert = measure_throughput(bert_base_classifier(shipped), sentences, max(1, args.repeats - 2))
     print(f"BERT-base shape (FinBERT architecture, fp32): {bert:8.1f} sentences/s")
     print(f"ratio: {ours / bert:.1f}x   ({len(sentences)} sentences, {args.threads} threads, "
           f"batch {args.batch_size})")
