@@ -20,7 +20,6 @@ other private address (10.0.0.1, 169.254.169.254, another local port) stays bloc
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -159,19 +158,13 @@ def allowed_hosts(site: LocalSite, hosts: tuple[str, ...] = ("127.0.0.1", "local
     return ",".join(f"{host}:{site.port}" for host in hosts)
 
 
-def model_args() -> list[str]:
-    """`--model_path $FINSENT_TEST_MODEL` when that is set (a small model for quick local runs), else []."""
-    path = os.environ.get("FINSENT_TEST_MODEL")
-    return ["--model_path", path] if path else []
-
-
 def fast_run_args(site: LocalSite, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> list[str]:
     """Pipeline options that keep fault runs quick: short timeouts and backoff, small body limit."""
     return ["--allowed_private_hosts", allowed_hosts(site, hosts),
             "--fetch_timeout", str(FETCH_TIMEOUT), "--fetch_retries", str(FETCH_RETRIES),
             "--fetch_backoff", "0.05", "--max_retry_after", str(MAX_RETRY_AFTER),
             "--max_body_bytes", str(MAX_BODY_BYTES), "--max_redirects", "3",
-            "--fetch_concurrency", "32", "--per_domain_concurrency", str(PER_DOMAIN), *model_args()]
+            "--fetch_concurrency", "32", "--per_domain_concurrency", str(PER_DOMAIN)]
 
 
 def write_feeds_yaml(path: Path, feed_urls: dict[str, str]) -> Path:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import tarfile
 from pathlib import Path
@@ -28,12 +27,6 @@ from pipelines.schema import TABLES
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE = "europe-west1-docker.pkg.dev/my-project/finsent/finsent:abc123"
 METADATA = json.loads((ROOT / "deploy" / "metadata.json").read_text())
-
-
-def model_args() -> list[str]:
-    """`--model_path $FINSENT_TEST_MODEL` when set (a small model for quick local runs), else the shipped one."""
-    path = os.environ.get("FINSENT_TEST_MODEL")
-    return ["--model_path", path] if path else []
 
 
 def finsent_actions() -> dict[str, argparse.Action]:
@@ -90,7 +83,7 @@ def multiprocess_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         expected = site.expected_counts()
         outcome = run_pipeline(["--feeds", str(feeds), "--output", str(output), "--run_date", demo_run_date(),
                                 "--allow_private_hosts", "--direct_running_mode", "multi_processing",
-                                "--direct_num_workers", "2", *model_args()])
+                                "--direct_num_workers", "2"])
     assert outcome is not None
     rows = {}
     for table in TABLES:

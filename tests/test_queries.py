@@ -7,7 +7,6 @@ each query's answer is checked against the Parquet rows read directly.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -38,15 +37,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A demo run whose first feed lists `TICKERS`; its output folder and rows."""
     folder = tmp_path_factory.mktemp("query-demo")
     output = folder / "data"
-    model = os.environ.get("FINSENT_TEST_MODEL")
     with DemoSite() as site:
         feeds_path = site.write_feeds_yaml(folder / "feeds.yaml")
         feeds = yaml.safe_load(feeds_path.read_text())
         feeds["feeds"][0]["tickers"] = TICKERS
         feeds_path.write_text(yaml.safe_dump(feeds))
         outcome = run_pipeline(["--feeds", str(feeds_path), "--output", str(output), "--run_date",
-                                demo_run_date(), "--allow_private_hosts",
-                                *(["--model_path", model] if model else [])])
+                                demo_run_date(), "--allow_private_hosts"])
     assert outcome is not None
     return {"output": output, "run_date": date.fromisoformat(demo_run_date()),
             "ticker_feed": feeds["feeds"][0]["name"],
