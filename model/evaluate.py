@@ -131,6 +131,7 @@ def render_model_card(metrics: dict) -> str:
         epochs=len(training.get("history", [])),
         best_validation=_pct(training.get("best_validation_macro_f1", 0.0)),
         config=json.dumps(training.get("config", {}), sort_keys=True),
+        layers=training.get("config", {}).get("num_layers") or 6,
         float32_a=_pair(metrics["float32_without_quantization"]["all_data"]),
         float32_b=_pair(metrics["float32_without_quantization"]["all_agree"]),
     )
