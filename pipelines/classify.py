@@ -22,7 +22,6 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInf
 from model.predict import Prediction, SentimentClassifier
 from pipelines.records import Failure, Sentence
 
-FAILURES = "failures"
 Chunk = tuple[Sentence, ...]
 
 

@@ -38,18 +38,6 @@ class FeedEntry:
 
 
 @dataclass(frozen=True)
-class FetchedPage:
-    """A downloaded page: the body after redirects, decoded only later by the extractor."""
-
-    entry: FeedEntry
-    final_url: str
-    status: int
-    content_type: str
-    body: bytes
-    fetched_at: datetime
-
-
-@dataclass(frozen=True)
 class Article:
     """The extracted article with its metadata, before sentence splitting."""
 
