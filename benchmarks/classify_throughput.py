@@ -13,9 +13,9 @@ import argparse
 import sys
 
 import torch
-from transformers import BertConfig
 
 from model.data import load_splits
+from model.encoder import EncoderConfig
 from model.evaluate import measure_throughput
 from model.network import SentimentNetwork
 from model.predict import SentimentClassifier
@@ -24,7 +24,7 @@ from model.predict import SentimentClassifier
 def bert_base_classifier(shipped: SentimentClassifier) -> SentimentClassifier:
     """A randomly initialised BERT-base (12 layers, 768 wide, 110 M) classifier, float32."""
     torch.manual_seed(0)
-    network = SentimentNetwork(BertConfig()).eval()
+    network = SentimentNetwork(EncoderConfig()).eval()
     return SentimentClassifier(network, shipped.tokenizer, "bert-base-random", shipped.batch_size)
 
 

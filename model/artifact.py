@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from safetensors.torch import save_file
-from transformers import BertConfig
 
 from model.base_encoder import BASE_ENCODER_NAME, BASE_WEIGHTS_SHA256
 from model.data import LABELS
+from model.encoder import EncoderConfig, EncoderConfigError
 from model.network import SentimentNetwork
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "artifacts"
@@ -40,9 +40,12 @@ class ArtifactMeta:
     weights_sha256: str
     training: dict
 
-    def encoder_config(self) -> BertConfig:
-        """The encoder's architecture as a transformers config."""
-        return BertConfig(**self.encoder)
+    def encoder_config(self) -> EncoderConfig:
+        """The encoder's architecture; raises `ModelArtifactError` if it is not one finsent runs."""
+        try:
+            return EncoderConfig.from_dict(self.encoder)
+        except (EncoderConfigError, TypeError) as error:
+            raise ModelArtifactError(f"model artifact {self.model_version}: {error}") from error
 
 
 def save_artifact(network: SentimentNetwork, folder: Path, model_version: str, max_length: int,
@@ -55,7 +58,7 @@ def save_artifact(network: SentimentNetwork, folder: Path, model_version: str, m
         model_version=model_version,
         labels=LABELS,
         max_length=max_length,
-        encoder=network.config.to_diff_dict(),
+        encoder=network.config.to_dict(),
         base_encoder=BASE_ENCODER_NAME,
         base_weights_sha256=BASE_WEIGHTS_SHA256,
         weights_sha256=_sha256(weights),

@@ -114,6 +114,18 @@ def _confusion_rows(figures: dict) -> str:
                                            strict=True))
 
 
+def distillation_sentence(training: dict) -> str:
+    """How the training targets were made, for the model card."""
+    config = training.get("config", {})
+    teacher = training.get("teacher_model_version")
+    if not teacher:
+        return "Targets: the annotators' labels, softened by their agreement."
+    weight = config.get("distill_weight", 0.0)
+    return (f"Distilled from the teacher `{teacher}` (all 6 layers, `model/configs/teacher.yaml`, passed as "
+            f"`--set teacher=FOLDER`): each target is {1 - weight:.1f} × the agreement-softened label + "
+            f"{weight:.1f} × the teacher's float32 probabilities.")
+
+
 def render_model_card(metrics: dict) -> str:
     """The model card with this evaluation's figures filled in."""
     training = metrics["training"]
@@ -130,6 +142,7 @@ def render_model_card(metrics: dict) -> str:
         splits=metrics["split_sizes"],
         epochs=len(training.get("history", [])),
         best_validation=_pct(training.get("best_validation_macro_f1", 0.0)),
+        distillation=distillation_sentence(training),
         config=json.dumps(training.get("config", {}), sort_keys=True),
         layers=training.get("config", {}).get("num_layers") or 6,
         float32_a=_pair(metrics["float32_without_quantization"]["all_data"]),

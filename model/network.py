@@ -1,4 +1,4 @@
-"""The sentiment network: a BERT-style encoder, mean pooling and a 3-way linear head.
+"""The sentiment network: a BERT encoder (`model/encoder.py`), mean pooling and a 3-way linear head.
 
 The word-embedding table stays frozen at the base encoder's values during fine-tuning, so a
 shipped artifact holds every other weight and takes the table from the verified base encoder:
@@ -14,9 +14,9 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
 from torch import nn
-from transformers import BertConfig, BertModel
 
 from model.data import LABELS
+from model.encoder import BertEncoder, EncoderConfig
 
 WORD_EMBEDDINGS = "encoder.embeddings.word_embeddings.weight"
 
@@ -24,16 +24,16 @@ WORD_EMBEDDINGS = "encoder.embeddings.word_embeddings.weight"
 class SentimentNetwork(nn.Module):
     """Encoder → attention-masked mean of token states → dropout → logits over `LABELS`."""
 
-    def __init__(self, config: BertConfig, dropout: float = 0.1) -> None:
+    def __init__(self, config: EncoderConfig, dropout: float = 0.1) -> None:
         super().__init__()
         self.config = config
-        self.encoder = BertModel(config, add_pooling_layer=False)
+        self.encoder = BertEncoder(config)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(config.hidden_size, len(LABELS))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Logits of shape `(batch, 3)`."""
-        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        states = self.encoder(input_ids, attention_mask)
         mask = attention_mask.unsqueeze(-1).to(states.dtype)
         pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
         return self.head(self.dropout(pooled))
@@ -51,12 +51,10 @@ class SentimentNetwork(nn.Module):
         }
 
 
-def encoder_config(base_dir: Path, num_layers: int | None = None) -> BertConfig:
+def encoder_config(base_dir: Path, num_layers: int | None = None) -> EncoderConfig:
     """The base encoder's config, optionally cut to its first `num_layers` layers."""
-    config = BertConfig(**json.loads((base_dir / "config.json").read_text()))
-    if num_layers is not None:
-        config.num_hidden_layers = num_layers
-    return config
+    config = EncoderConfig.from_dict(json.loads((base_dir / "config.json").read_text()))
+    return config.with_layers(num_layers) if num_layers is not None else config
 
 
 def network_from_base(base_dir: Path, num_layers: int | None = None,
@@ -78,7 +76,7 @@ def base_word_embeddings(base_dir: Path) -> torch.Tensor:
         return weights.get_tensor("embeddings.word_embeddings.weight")
 
 
-def network_from_artifact(weights_file: Path, config: BertConfig, base_dir: Path) -> SentimentNetwork:
+def network_from_artifact(weights_file: Path, config: EncoderConfig, base_dir: Path) -> SentimentNetwork:
     """Rebuild a trained network from a shipped state (float16) and the base word embeddings."""
     network = SentimentNetwork(config)
     state = {name: tensor.to(torch.float32) for name, tensor in load_file(str(weights_file)).items()}

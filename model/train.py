@@ -19,7 +19,7 @@ import yaml
 from torch import nn
 from tqdm import tqdm
 
-from model.artifact import save_artifact
+from model.artifact import read_artifact_meta, save_artifact
 from model.base_encoder import base_encoder_dir
 from model.data import LABELS, LabelledSentence, PhraseBankSplits, load_splits
 from model.metrics import macro_f1
@@ -52,6 +52,8 @@ class TrainConfig:
     agreement_targets: bool = True
     agreement_confidence: dict[int, float] = field(
         default_factory=lambda: {100: 1.0, 75: 0.9, 66: 0.8, 50: 0.7})
+    teacher: str | None = None
+    distill_weight: float = 0.5
     model_version: str = ""
 
     @classmethod
@@ -91,6 +93,24 @@ def soft_target(sentence: LabelledSentence, config: TrainConfig) -> list[float]:
     else:
         target[NEUTRAL] = 1 - confidence
     return target
+
+
+def teacher_probabilities(teacher: str, train_set: list[LabelledSentence], threads: int = 0) -> np.ndarray:
+    """The teacher artifact's float32 probabilities for every training sentence, `(n, 3)`."""
+    classifier = SentimentClassifier.load(teacher, threads=threads or None, quantize=False)
+    return classifier.predict_proba([sentence.text for sentence in train_set])
+
+
+def training_targets(train_set: list[LabelledSentence], config: TrainConfig,
+                     teacher: np.ndarray | None) -> torch.Tensor:
+    """Per-sentence targets: the soft annotator target, blended with the teacher's when distilling.
+
+    With a teacher, each target is `(1 - distill_weight) * soft_target + distill_weight * teacher`.
+    """
+    targets = torch.tensor([soft_target(sentence, config) for sentence in train_set])
+    if teacher is None:
+        return targets
+    return (1 - config.distill_weight) * targets + config.distill_weight * torch.from_numpy(teacher).float()
 
 
 def length_bucketed_batches(sentences: list[LabelledSentence], batch_size: int,
@@ -146,7 +166,7 @@ def validation_macro_f1(network: SentimentNetwork, base_dir: Path, config: Train
 
 
 def train_epoch(network: SentimentNetwork, batches: list[list[int]], train: list[LabelledSentence],
-                tokenizer, optimizer, scheduler, config: TrainConfig, description: str) -> float:
+                targets: torch.Tensor, tokenizer, optimizer, scheduler, description: str) -> float:
     """One pass over the batches; returns the mean loss."""
     network.train()
     loss_function = nn.CrossEntropyLoss()
@@ -154,8 +174,7 @@ def train_epoch(network: SentimentNetwork, batches: list[list[int]], train: list
     progress = tqdm(batches, desc=description, unit="batch", leave=False)
     for batch in progress:
         input_ids, attention_mask = encode_batch(tokenizer, [train[i].text for i in batch])
-        targets = torch.tensor([soft_target(train[i], config) for i in batch])
-        loss = loss_function(network(input_ids, attention_mask), targets)
+        loss = loss_function(network(input_ids, attention_mask), targets[batch])
         optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(network.parameters(), 1.0)
@@ -176,10 +195,17 @@ class SeedRun:
     best_f1: float
 
 
-def train_seed(config: TrainConfig, seed: int, splits: PhraseBankSplits, base_dir: Path) -> SeedRun:
+def training_set(config: TrainConfig, splits: PhraseBankSplits) -> list[LabelledSentence]:
+    """The train split, cut to `train_limit` sentences when set."""
+    return splits.train[: config.train_limit] if config.train_limit else splits.train
+
+
+def train_seed(config: TrainConfig, seed: int, splits: PhraseBankSplits, base_dir: Path,
+               teacher: np.ndarray | None = None) -> SeedRun:
     """Fine-tune from the base encoder with one seed; keep the best validation epoch."""
     seed_everything(seed)
-    train_set = splits.train[: config.train_limit] if config.train_limit else splits.train
+    train_set = training_set(config, splits)
+    targets = training_targets(train_set, config, teacher)
     network = network_from_base(base_dir, config.num_layers, config.dropout)
     network.freeze_word_embeddings()
     tokenizer = load_tokenizer(base_dir, config.max_length)
@@ -190,7 +216,7 @@ def train_seed(config: TrainConfig, seed: int, splits: PhraseBankSplits, base_di
     history, best_f1, best_state = [], -1.0, {}
     for epoch in range(1, config.epochs + 1):
         batches = length_bucketed_batches(train_set, config.batch_size, rng)
-        loss = train_epoch(network, batches, train_set, tokenizer, optimizer, scheduler, config,
+        loss = train_epoch(network, batches, train_set, targets, tokenizer, optimizer, scheduler,
                            f"seed {seed} epoch {epoch}/{config.epochs}")
         f1 = validation_macro_f1(network, base_dir, config, splits.validation)
         history.append({"seed": seed, "epoch": epoch, "train_loss": loss, "validation_macro_f1": f1})
@@ -225,15 +251,20 @@ def train(config: TrainConfig, output: Path, data_dir: str | None = None) -> dic
         torch.set_num_threads(config.threads)
     splits = load_splits(data_dir)
     base_dir = base_encoder_dir()
-    runs = [train_seed(config, seed, splits, base_dir) for seed in config.seeds or [config.seed]]
+    teacher = (teacher_probabilities(config.teacher, training_set(config, splits), config.threads)
+               if config.teacher else None)
+    runs = [train_seed(config, seed, splits, base_dir, teacher) for seed in config.seeds or [config.seed]]
     network = network_from_base(base_dir, config.num_layers, config.dropout)
     chosen, state, scores = choose_weights(runs, network, base_dir, config, splits)
     network.load_state_dict(state)
     train_size = min(len(splits.train), config.train_limit or len(splits.train))
+    teacher_version = read_artifact_meta(Path(config.teacher)).model_version if config.teacher else None
     record = {"config": asdict(config), "history": [h for run in runs for h in run.history],
+              "teacher_model_version": teacher_version,
               "validation_macro_f1_by_candidate": scores, "chosen": chosen,
               "best_validation_macro_f1": scores[chosen], "train_sentences": train_size,
               "trained_at": datetime.now(timezone.utc).isoformat()}
-    version = config.model_version or f"finsent-minilm-{datetime.now(timezone.utc):%Y%m%d}"
+    layers = network.config.num_hidden_layers
+    version = config.model_version or f"finsent-minilm-L{layers}-{datetime.now(timezone.utc):%Y%m%d}"
     save_artifact(network.eval(), output, version, config.max_length, record)
     return record

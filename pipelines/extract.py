@@ -16,10 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import charset_normalizer
-import newspaper
 import py3langid
 import trafilatura
-from newspaper.configuration import Configuration
 
 log = logging.getLogger(__name__)
 
@@ -132,18 +130,20 @@ def _normalize_text(text: str | None) -> str:
     return _BLANK_LINES_RE.sub("\n\n", lines).strip()
 
 
-def _newspaper_config() -> Configuration:
-    """A newspaper4k configuration that never touches the network."""
-    config = Configuration()
-    config.fetch_images = False
-    config.follow_meta_refresh = False
-    return config
-
-
 def _run_newspaper(html: str, url: str) -> _Candidate | None:
-    """newspaper4k on an already decoded page; None when it fails (e.g. a language it cannot tokenize)."""
+    """newspaper4k on an already decoded page; None when it fails (e.g. a language it cannot tokenize).
+
+    newspaper4k (with nltk) is imported here, not at module level: it adds ~0.2 GiB and seconds of
+    start-up to every worker, and the default strategy rarely needs it.
+    """
+    import newspaper
+    from newspaper.configuration import Configuration
+
+    config = Configuration()
+    config.fetch_images = False  # never touch the network
+    config.follow_meta_refresh = False
     try:
-        article = newspaper.Article(url, config=_newspaper_config())
+        article = newspaper.Article(url, config=config)
         article.download(input_html=html, ignore_read_more=True)
         article.parse()
     except Exception as error:  # any parser failure just means "no result"

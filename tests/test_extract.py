@@ -62,7 +62,9 @@ def test_newspaper_failure_falls_back_to_trafilatura(monkeypatch: pytest.MonkeyP
     def broken_parse(self: object) -> None:
         raise LookupError("tokenizer data missing")
 
-    monkeypatch.setattr(extract.newspaper.Article, "parse", broken_parse)
+    import newspaper
+
+    monkeypatch.setattr(newspaper.Article, "parse", broken_parse)
     result = extract_article(EN_PAGE, EN_URL)
     assert result.extractor == "trafilatura"
     assert "Operating profit climbed" in result.text
