@@ -59,15 +59,29 @@ def test_every_strategy_extracts_the_article(strategy: str) -> None:
 
 
 def test_newspaper_failure_falls_back_to_trafilatura(monkeypatch: pytest.MonkeyPatch) -> None:
+    import newspaper
+
     def broken_parse(self: object) -> None:
         raise LookupError("tokenizer data missing")
 
-    import newspaper
-
+    monkeypatch.setattr(extract, "NEWSPAPER_FALLBACK_CHARS", 10**6)  # make newspaper4k run on this page
     monkeypatch.setattr(newspaper.Article, "parse", broken_parse)
     result = extract_article(EN_PAGE, EN_URL)
     assert result.extractor == "trafilatura"
     assert "Operating profit climbed" in result.text
+
+
+def test_newspaper_runs_only_when_trafilatura_finds_little(monkeypatch: pytest.MonkeyPatch) -> None:
+    import newspaper
+
+    parsed: list[object] = []
+    original_parse = newspaper.Article.parse
+    monkeypatch.setattr(newspaper.Article, "parse", lambda self: parsed.append(self) or original_parse(self))
+    assert len(extract_article(EN_PAGE, EN_URL).text) >= extract.NEWSPAPER_FALLBACK_CHARS
+    assert parsed == []
+    monkeypatch.setattr(extract, "NEWSPAPER_FALLBACK_CHARS", 10**6)
+    extract_article(EN_PAGE, EN_URL)
+    assert len(parsed) == 1
 
 
 def test_scripts_are_never_text() -> None:
