@@ -139,6 +139,7 @@ def render_model_card(metrics: dict) -> str:
         confusion_a=_confusion_rows(metrics["all_data"]),
         throughput=f"{metrics['throughput']['sentences_per_second']:.0f}",
         threads=metrics["throughput"]["threads"],
+        batch_size=metrics["throughput"]["batch_size"],
         splits=metrics["split_sizes"],
         epochs=len(training.get("history", [])),
         best_validation=_pct(training.get("best_validation_macro_f1", 0.0)),

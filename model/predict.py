@@ -22,6 +22,10 @@ from model.data import LABELS
 from model.network import SentimentNetwork, network_from_artifact
 from model.tokenization import encode_batch, load_tokenizer
 
+#: Sentences per model batch. Batches are length-sorted, and small ones pad little: on 2 cores
+#: batches of 8 ran 377 sentences/s against 360 for 64; one article at a time, 315 against 284.
+DEFAULT_BATCH_SIZE = 8
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -59,7 +63,7 @@ class SentimentClassifier:
     """Labels sentences as negative / neutral / positive with a trained `SentimentNetwork`."""
 
     def __init__(self, network: nn.Module, tokenizer: Tokenizer, model_version: str,
-                 batch_size: int = 64) -> None:
+                 batch_size: int = DEFAULT_BATCH_SIZE) -> None:
         self.network = network.eval()
         self.tokenizer = tokenizer
         self.model_version = model_version
@@ -67,7 +71,7 @@ class SentimentClassifier:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, threads: int | None = None,
-             quantize: bool = True, batch_size: int = 64) -> SentimentClassifier:
+             quantize: bool = True, batch_size: int = DEFAULT_BATCH_SIZE) -> SentimentClassifier:
         """Load an artifact folder (default: the shipped model) for CPU inference.
 
         `threads` sets torch's intra-op threads for this process (None leaves torch's default).
@@ -89,7 +93,7 @@ class SentimentClassifier:
 
     @classmethod
     def from_network(cls, network: SentimentNetwork, base_dir: Path, max_length: int,
-                     model_version: str = "unsaved", batch_size: int = 64) -> SentimentClassifier:
+                     model_version: str = "unsaved", batch_size: int = DEFAULT_BATCH_SIZE) -> SentimentClassifier:
         """Wrap an in-memory network (training's validation, tests) without saving it."""
         return cls(network, load_tokenizer(base_dir, max_length), model_version, batch_size)
 

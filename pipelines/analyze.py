@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from model.predict import SentimentClassifier
-from pipelines.classify import article_chunks, predict_chunk
+from pipelines.classify import in_article_order, predict_article
 from pipelines.fetch import Fetcher, FetchError, FetchResponse, FetchSettings
 from pipelines.records import FeedEntry
 from pipelines.score import article_row
@@ -41,9 +41,9 @@ def analyze(target: str, settings: FetchSettings, model_path: str | None = None,
     sentences = article_sentences(article, min_sentence_chars, max_sentence_chars) \
         if article.language == "en" else []
     classifier = SentimentClassifier.load(model_path)
+    ordered = in_article_order(sentences)
     classified = [(sentence, prediction, classifier.model_version)
-                  for chunk in article_chunks(sentences, classifier.batch_size)
-                  for sentence, prediction in zip(chunk, predict_chunk(classifier, chunk), strict=True)]
+                  for sentence, prediction in zip(ordered, predict_article(classifier, ordered), strict=True)]
     row = article_row(article, classified, "analyze", date.today(), 2, 0.1)
     row["sentences"] = [{"index": s.index, "text": s.text, "label": p.label, "p_negative": p.p_negative,
                          "p_neutral": p.p_neutral, "p_positive": p.p_positive} for s, p, _ in classified]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from model.predict import DEFAULT_BATCH_SIZE
 from pipelines.defaults import DEFAULT_OUTPUT, DEFAULT_USER_AGENT
 
 
@@ -24,8 +25,8 @@ class FinsentOptions(PipelineOptions):
                            help="model artifact folder (default: the shipped model)")
         group.add_argument("--model_threads", type=int, default=0,
                            help="torch threads per worker process (0: the process's cores)")
-        group.add_argument("--inference_batch_size", type=int, default=64,
-                           help="sentences per RunInference batch")
+        group.add_argument("--inference_batch_size", type=int, default=DEFAULT_BATCH_SIZE,
+                           help="sentences per model batch (length-sorted, within one article)")
         group.add_argument("--fetch_timeout", type=float, default=15.0,
                            help="seconds for connect and for each read of one HTTP request")
         group.add_argument("--fetch_retries", type=int, default=2,
