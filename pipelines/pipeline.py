@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
-from apache_beam.pvalue import AsSingleton
+from apache_beam.pvalue import AsDict, AsSingleton
 
 from pipelines.bigquery import WriteBigQueryTables
 from pipelines.classify import ClassifySentences
@@ -67,20 +67,16 @@ def _finsent_actions() -> list:
     return [a for a in parser._actions if a.dest != "help"]
 
 
-def _count(pcoll: beam.PCollection, label: str) -> beam.PCollection:
-    return pcoll | label >> beam.combiners.Count.Globally()
-
-
 class _RunRow(beam.DoFn):
     def __init__(self, run: RunInfo, feeds: int, options_json: str) -> None:
         self._run, self._feeds, self._options = run, feeds, options_json
 
-    def process(self, _, **counts: int):
+    def process(self, _, counts: dict[str, int], model_version: str):
         yield {
             "run_id": self._run.run_id, "run_date": self._run.run_date,
             "started_at": self._run.started_at, "finished_at": datetime.now(timezone.utc),
-            "feeds": self._feeds, "model_version": counts.pop("model_version") or None,
-            "options": self._options, **counts,
+            "feeds": self._feeds, "model_version": model_version or None, "options": self._options,
+            **{name: counts.get(name, 0) for name in RUN_COUNTS},
         }
 
 
@@ -129,28 +125,36 @@ def build_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, run: RunIn
     return tables | "WriteParquet" >> WriteParquet(opts.output, run.run_id, run.run_date)
 
 
+#: The `runs` row's counts, each of one PCollection's elements.
+RUN_COUNTS = ("usable_entries", "articles", "failures", "feed_failures", "duplicates", "already_stored",
+              "sentences", "non_english", "invalid_entries")
+
+
+def _count_each(sources: dict[str, beam.PCollection]) -> beam.PCollection:
+    """`(name, element count)` of each named PCollection, in one combine (a name with none is absent)."""
+    named = [pcoll | f"Name{name.title().replace('_', '')}" >> beam.Map(lambda _, name=name: name)
+             for name, pcoll in sources.items()]
+    return named | "AllCounted" >> beam.Flatten() | "CountEach" >> beam.combiners.Count.PerElement()
+
+
 def _runs_row(pipeline, run: RunInfo, feeds: int, options_json: str, tables: dict,
               entries, failures, duplicates, articles) -> beam.PCollection:
-    entry_failures = failures | "EntryLevel" >> beam.Filter(is_entry_level)
-    counts = {
-        "usable_entries": _count(entries, "CountUsableEntries"),
-        "articles": _count(tables["articles"], "CountArticles"),
-        "failures": _count(entry_failures, "CountEntryFailures"),
-        "feed_failures": _count(failures | "FeedLevel" >> beam.Filter(_is_feed_level), "CountFeedFailures"),
-        "duplicates": _count(duplicates, "CountDuplicates"),
-        "already_stored": _count(duplicates | "Stored" >> beam.Filter(lambda d: d.kind == "already_stored"),
-                                 "CountAlreadyStored"),
-        "sentences": _count(tables["sentences"], "CountSentences"),
-        "non_english": _count(articles | "NonEnglish" >> beam.Filter(lambda a: a.language != ENGLISH),
-                              "CountNonEnglish"),
-        "invalid_entries": _count(failures | "Invalid" >> beam.Filter(lambda f: f.reason == "entry_invalid"),
-                                  "CountInvalidEntries"),
-        "model_version": _model_version(tables["articles"]),
+    sources = {
+        "usable_entries": entries,
+        "articles": tables["articles"],
+        "failures": failures | "EntryLevel" >> beam.Filter(is_entry_level),
+        "feed_failures": failures | "FeedLevel" >> beam.Filter(_is_feed_level),
+        "duplicates": duplicates,
+        "already_stored": duplicates | "Stored" >> beam.Filter(lambda d: d.kind == "already_stored"),
+        "sentences": tables["sentences"],
+        "non_english": articles | "NonEnglish" >> beam.Filter(lambda a: a.language != ENGLISH),
+        "invalid_entries": failures | "Invalid" >> beam.Filter(lambda f: f.reason == "entry_invalid"),
     }
+    assert set(sources) == set(RUN_COUNTS)
     return (pipeline
             | "RunStart" >> beam.Create([None])
-            | "RunRow" >> beam.ParDo(_RunRow(run, feeds, options_json),
-                                     **{name: AsSingleton(pc) for name, pc in counts.items()})
+            | "RunRow" >> beam.ParDo(_RunRow(run, feeds, options_json), counts=AsDict(_count_each(sources)),
+                                     model_version=AsSingleton(_model_version(tables["articles"])))
             | "EntriesTotal" >> beam.Map(_entries_total))
 
 

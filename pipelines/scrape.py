@@ -2,9 +2,10 @@
 
 In: `FeedEntry` (deduplicated). Out: `Article` on the main output, `Failure` on `failures`
 (the fetch reason — http_404, timeout, blocked_private_address, ... — or `empty_text`).
-A DoFn sees one element at a time, so entries are batched and each batch is fetched by a
-bounded thread pool that keeps the per-domain limit; each page is extracted as soon as it
-arrives, while the rest of the batch is still downloading.
+A DoFn sees one element at a time, so entries are batched and each batch is handled by a
+bounded thread pool that keeps the per-domain limit: the thread that downloads a page extracts it
+at once, so extraction runs while other pages are still downloading and only the small extracted
+article is kept, never a batch of page bodies.
 """
 
 from __future__ import annotations
@@ -73,9 +74,10 @@ class _ScrapeBatchFn(beam.DoFn):
 
     def process(self, batch: Sequence[FeedEntry]) -> Iterator[Article | TaggedOutput]:
         assert self._pool is not None
-        downloads = {self._pool.submit(self._fetch, entry.url): entry for entry in batch}
-        for download in as_completed(downloads):
-            outcome = self._outcome(downloads[download], download.result())
+        jobs = [self._pool.submit(self._scrape, entry) for entry in batch]
+        for job in as_completed(jobs):
+            outcome, fetched_bytes = job.result()
+            self._fetched_bytes.inc(fetched_bytes)
             if isinstance(outcome, Failure):
                 self._failed.inc()
                 yield TaggedOutput(FAILURES, outcome)
@@ -83,21 +85,17 @@ class _ScrapeBatchFn(beam.DoFn):
                 self._articles.inc()
                 yield outcome
 
-    def _fetch(self, url: str) -> FetchResponse | FetchError:
+    def _scrape(self, entry: FeedEntry) -> tuple[Article | Failure, int]:
+        """Download and extract one entry (in a pool thread); the outcome and the bytes fetched."""
         assert self._fetcher is not None
         try:
-            return self._fetcher.fetch(url, accept="html")
+            page = self._fetcher.fetch(entry.url, accept="html")
         except FetchError as error:
-            return error
-
-    def _outcome(self, entry: FeedEntry, result: FetchResponse | FetchError) -> Article | Failure:
-        if isinstance(result, FetchError):
-            return entry_failure(entry, result.reason, result.detail, result.http_status)
-        self._fetched_bytes.inc(len(result.body))
+            return entry_failure(entry, error.reason, error.detail, error.http_status), 0
         try:
-            return page_to_article(entry, result, self._min_chars, datetime.now(timezone.utc))
+            return page_to_article(entry, page, self._min_chars, datetime.now(timezone.utc)), len(page.body)
         except EmptyTextError as error:
-            return entry_failure(entry, "empty_text", str(error), result.status)
+            return entry_failure(entry, "empty_text", str(error), page.status), len(page.body)
 
 
 class ScrapeArticles(beam.PTransform):
