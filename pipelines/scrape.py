@@ -2,10 +2,9 @@
 
 In: `FeedEntry` (deduplicated). Out: `Article` on the main output, `Failure` on `failures`
 (the fetch reason — http_404, timeout, blocked_private_address, ... — or `empty_text`).
-A DoFn sees one element at a time, so entries are batched and each batch is handled by a
-bounded thread pool that keeps the per-domain limit: the thread that downloads a page extracts it
-at once, so extraction runs while other pages are still downloading and only the small extracted
-article is kept, never a batch of page bodies.
+A DoFn sees one element at a time, so entries are batched and each batch is fetched by a
+bounded thread pool that keeps the per-domain limit; each page is extracted as soon as it
+arrives, while the rest of the batch is still downloading.
 """
 
 from __future__ import annotations
@@ -74,10 +73,9 @@ class _ScrapeBatchFn(beam.DoFn):
 
     def process(self, batch: Sequence[FeedEntry]) -> Iterator[Article | TaggedOutput]:
         assert self._pool is not None
-        jobs = [self._pool.submit(self._scrape, entry) for entry in batch]
-        for job in as_completed(jobs):
-            outcome, fetched_bytes = job.result()
-            self._fetched_bytes.inc(fetched_bytes)
+        downloads = {self._pool.submit(self._fetch, entry.url): entry for entry in batch}
+        for download in as_completed(downloads):
+            outcome = self._outcome(downloads[download], download.result())
             if isinstance(outcome, Failure):
                 self._failed.inc()
                 yield TaggedOutput(FAILURES, outcome)
@@ -85,17 +83,21 @@ class _ScrapeBatchFn(beam.DoFn):
                 self._articles.inc()
                 yield outcome
 
-    def _scrape(self, entry: FeedEntry) -> tuple[Article | Failure, int]:
-        """Download and extract one entry (in a pool thread); the outcome and the bytes fetched."""
+    def _fetch(self, url: str) -> FetchResponse | FetchError:
         assert self._fetcher is not None
         try:
-            page = self._fetcher.fetch(entry.url, accept="html")
+            return self._fetcher.fetch(url, accept="html")
         except FetchError as error:
-            return entry_failure(entry, error.reason, error.detail, error.http_status), 0
+            return error
+
+    def _outcome(self, entry: FeedEntry, result: FetchResponse | FetchError) -> Article | Failure:
+        if isinstance(result, FetchError):
+            return entry_failure(entry, result.reason, result.detail, result.http_status)
+        self._fetched_bytes.inc(len(result.body))
         try:
-            return page_to_article(entry, page, self._min_chars, datetime.now(timezone.utc)), len(page.body)
+            return page_to_article(entry, result, self._min_chars, datetime.now(timezone.utc))
         except EmptyTextError as error:
-            return entry_failure(entry, "empty_text", str(error), page.status), len(page.body)
+            return entry_failure(entry, "empty_text", str(error), result.status)
 
 
 class ScrapeArticles(beam.PTransform):
