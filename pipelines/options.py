@@ -42,8 +42,9 @@ class FinsentOptions(PipelineOptions):
                            help="pages fetched at once per worker process")
         group.add_argument("--per_domain_concurrency", type=int, default=2,
                            help="requests at once to one host, per worker process")
-        group.add_argument("--fetch_batch_size", type=int, default=32,
-                           help="URLs handed to one concurrent fetch batch")
+        group.add_argument("--fetch_batch_size", type=int, default=96,
+                           help="URLs handed to one concurrent fetch batch per worker; a page body is "
+                                "held from its download until its extraction")
         group.add_argument("--fetch_user_agent", default=DEFAULT_USER_AGENT,
                            help="User-Agent header of the fetcher (Beam itself owns --user_agent)")
         group.add_argument("--ignore_robots", action="store_true", help="do not read robots.txt")

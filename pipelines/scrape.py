@@ -75,7 +75,8 @@ class _ScrapeBatchFn(beam.DoFn):
         assert self._pool is not None
         downloads = {self._pool.submit(self._fetch, entry.url): entry for entry in batch}
         for download in as_completed(downloads):
-            outcome = self._outcome(downloads[download], download.result())
+            # pop: once extracted, nothing references the page body (as_completed drops its own refs)
+            outcome = self._outcome(downloads.pop(download), download.result())
             if isinstance(outcome, Failure):
                 self._failed.inc()
                 yield TaggedOutput(FAILURES, outcome)
