@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, time, timezone
+from urllib.parse import urlsplit
 
 import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
@@ -101,6 +102,37 @@ class _ScrapeBatchFn(beam.DoFn):
             return entry_failure(entry, "empty_text", str(error), result.status)
 
 
+def entry_host(entry: FeedEntry) -> str:
+    """The host an entry's page is fetched from (the unit of the per-domain limit)."""
+    return (urlsplit(entry.url).hostname or "").lower()
+
+
+def ranked_within_host(item: tuple[str, Iterable[FeedEntry]]) -> Iterator[tuple[int, FeedEntry]]:
+    """`(rank, entry)`: an entry's position among the entries of its host."""
+    yield from enumerate(item[1])
+
+
+class InterleaveHosts(beam.PTransform):
+    """Reorders entries so that consecutive ones come from different hosts, and spreads them over workers.
+
+    Feeds list one site's links together, so batches cut from feed order hold one host each and
+    the per-domain limit (`--per_domain_concurrency`) would make each batch wait on one host's
+    latency. Grouped by their rank within their host, the k-th entries of every host travel
+    together: each group has at most one entry per host, and groups are spread over workers.
+    """
+
+    def expand(self, entries: beam.PCollection) -> beam.PCollection:
+        """FeedEntry → FeedEntry, host-interleaved."""
+        return (
+            entries
+            | "KeyByHost" >> beam.Map(lambda entry: (entry_host(entry), entry))
+            | "GroupByHost" >> beam.GroupByKey()
+            | "RankWithinHost" >> beam.FlatMap(ranked_within_host)
+            | "GroupByRank" >> beam.GroupByKey()
+            | "OnePerHost" >> beam.FlatMap(lambda rank_and_entries: rank_and_entries[1])
+        )
+
+
 class ScrapeArticles(beam.PTransform):
     """FeedEntry → Article; failures on the `failures` output.
 
@@ -113,10 +145,10 @@ class ScrapeArticles(beam.PTransform):
         self._min_chars = min_article_chars
 
     def expand(self, entries: beam.PCollection) -> Iterable[beam.PCollection]:
-        """Spread the entries over workers, batch them, fetch and extract."""
+        """Interleave hosts and spread the entries over workers, batch them, fetch and extract."""
         return (
             entries
-            | "Spread" >> beam.Reshuffle()
+            | "InterleaveHosts" >> InterleaveHosts()
             | "Batch" >> beam.BatchElements(min_batch_size=self._settings.batch_size,
                                             max_batch_size=self._settings.batch_size)
             | "FetchAndExtract" >> beam.ParDo(_ScrapeBatchFn(self._settings, self._min_chars))
