@@ -251,18 +251,17 @@ def train(config: TrainConfig, output: Path, data_dir: str | None = None) -> dic
         torch.set_num_threads(config.threads)
     splits = load_splits(data_dir)
     base_dir = base_encoder_dir()
-    teacher = (teacher_probabilities(config.teacher, training_set(config, splits), config.threads)
-               if config.teacher else None)
+    train_set = training_set(config, splits)
+    teacher = teacher_probabilities(config.teacher, train_set, config.threads) if config.teacher else None
     runs = [train_seed(config, seed, splits, base_dir, teacher) for seed in config.seeds or [config.seed]]
     network = network_from_base(base_dir, config.num_layers, config.dropout)
     chosen, state, scores = choose_weights(runs, network, base_dir, config, splits)
     network.load_state_dict(state)
-    train_size = min(len(splits.train), config.train_limit or len(splits.train))
     teacher_version = read_artifact_meta(Path(config.teacher)).model_version if config.teacher else None
     record = {"config": asdict(config), "history": [h for run in runs for h in run.history],
               "teacher_model_version": teacher_version,
               "validation_macro_f1_by_candidate": scores, "chosen": chosen,
-              "best_validation_macro_f1": scores[chosen], "train_sentences": train_size,
+              "best_validation_macro_f1": scores[chosen], "train_sentences": len(train_set),
               "trained_at": datetime.now(timezone.utc).isoformat()}
     layers = network.config.num_hidden_layers
     version = config.model_version or f"finsent-minilm-L{layers}-{datetime.now(timezone.utc):%Y%m%d}"

@@ -68,15 +68,15 @@ def _finsent_actions() -> list:
 
 
 class _RunRow(beam.DoFn):
-    def __init__(self, run: RunInfo, feeds: int, options_json: str) -> None:
-        self._run, self._feeds, self._options = run, feeds, options_json
+    def __init__(self, run: RunInfo, feeds: int, options_json: str, count_names: tuple[str, ...]) -> None:
+        self._run, self._feeds, self._options, self._count_names = run, feeds, options_json, count_names
 
     def process(self, _, counts: dict[str, int], model_version: str):
         yield {
             "run_id": self._run.run_id, "run_date": self._run.run_date,
             "started_at": self._run.started_at, "finished_at": datetime.now(timezone.utc),
             "feeds": self._feeds, "model_version": model_version or None, "options": self._options,
-            **{name: counts.get(name, 0) for name in RUN_COUNTS},
+            **{name: counts.get(name, 0) for name in self._count_names},
         }
 
 
@@ -125,11 +125,6 @@ def build_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, run: RunIn
     return tables | "WriteParquet" >> WriteParquet(opts.output, run.run_id, run.run_date)
 
 
-#: The `runs` row's counts, each of one PCollection's elements.
-RUN_COUNTS = ("usable_entries", "articles", "failures", "feed_failures", "duplicates", "already_stored",
-              "sentences", "non_english", "invalid_entries")
-
-
 def _count_each(sources: dict[str, beam.PCollection]) -> beam.PCollection:
     """`(name, element count)` of each named PCollection, in one combine (a name with none is absent)."""
     named = [pcoll | f"Name{name.title().replace('_', '')}" >> beam.Map(lambda _, name=name: name)
@@ -150,10 +145,10 @@ def _runs_row(pipeline, run: RunInfo, feeds: int, options_json: str, tables: dic
         "non_english": articles | "NonEnglish" >> beam.Filter(lambda a: a.language != ENGLISH),
         "invalid_entries": failures | "Invalid" >> beam.Filter(lambda f: f.reason == "entry_invalid"),
     }
-    assert set(sources) == set(RUN_COUNTS)
     return (pipeline
             | "RunStart" >> beam.Create([None])
-            | "RunRow" >> beam.ParDo(_RunRow(run, feeds, options_json), counts=AsDict(_count_each(sources)),
+            | "RunRow" >> beam.ParDo(_RunRow(run, feeds, options_json, tuple(sources)),
+                                     counts=AsDict(_count_each(sources)),
                                      model_version=AsSingleton(_model_version(tables["articles"])))
             | "EntriesTotal" >> beam.Map(_entries_total))
 

@@ -104,7 +104,7 @@ class _ScrapeBatchFn(beam.DoFn):
 
 def entry_host(entry: FeedEntry) -> str:
     """The host an entry's page is fetched from (the unit of the per-domain limit)."""
-    return (urlsplit(entry.url).hostname or "").lower()
+    return urlsplit(entry.url).hostname or ""  # hostname is lower-cased
 
 
 def ranked_within_host(item: tuple[str, Iterable[FeedEntry]]) -> Iterator[tuple[int, FeedEntry]]:
