@@ -53,6 +53,8 @@ class RunFigures:
     sentences: int
     failures: int
     peak_rss: int
+    peak_launcher_rss: int
+    peak_worker_rss: int
     stage_ms: dict[str, float]
 
 
@@ -106,26 +108,38 @@ def stage_msecs(result) -> dict[str, float]:
     return totals
 
 
-def tree_rss(process: psutil.Process) -> int:
-    """Resident bytes of a process and all its descendants."""
-    total = 0
-    for member in [process, *process.children(recursive=True)]:
-        try:
-            total += member.memory_info().rss
-        except psutil.Error:
-            continue
-    return total
+@dataclass(frozen=True)
+class PeakRss:
+    """Peak resident bytes of a process tree: all of it, its root (the launcher), its descendants."""
+
+    tree: int = 0
+    root: int = 0
+    descendants: int = 0
+
+    def updated(self, process: psutil.Process) -> PeakRss:
+        """These peaks, raised by one sample of `process` and its descendants now."""
+        root = _rss(process)
+        descendants = sum(_rss(child) for child in process.children(recursive=True))
+        return PeakRss(max(self.tree, root + descendants), max(self.root, root),
+                       max(self.descendants, descendants))
 
 
-def run_measured(command: list[str], log: Path) -> tuple[float, int, str]:
-    """Run `command`, polling its process tree's RSS; (wall seconds, peak RSS bytes, stdout)."""
+def _rss(process: psutil.Process) -> int:
+    try:
+        return process.memory_info().rss
+    except psutil.Error:  # it exited between listing and sampling
+        return 0
+
+
+def run_measured(command: list[str], log: Path) -> tuple[float, PeakRss, str]:
+    """Run `command`, polling its process tree's RSS every 0.1 s; (wall seconds, peaks, stdout)."""
     started = time.perf_counter()
     with log.open("w") as errors:
         proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=errors, text=True)
-        watched, peak = psutil.Process(proc.pid), 0
+        watched, peak = psutil.Process(proc.pid), PeakRss()
         while proc.poll() is None:
             with contextlib.suppress(psutil.Error):  # the process may exit between poll() and here
-                peak = max(peak, tree_rss(watched))
+                peak = peak.updated(watched)
             time.sleep(0.1)
         stdout = proc.stdout.read() if proc.stdout else ""
     wall = time.perf_counter() - started
@@ -144,8 +158,8 @@ def run_pipeline_once(site: NewsSite, workdir: Path, model_path: str | None, ext
     wall, peak, stdout = run_measured(command, workdir / f"run-{len(site.articles)}-{site.latency}.log")
     found = json.loads(next(line for line in stdout.splitlines() if line.startswith(RESULT_MARK))
                        [len(RESULT_MARK):])
-    return RunFigures(site.latency, wall, found["articles"], found["sentences"], found["failures"], peak,
-                      found["stage_ms"])
+    return RunFigures(site.latency, wall, found["articles"], found["sentences"], found["failures"], peak.tree,
+                      peak.root, peak.descendants, found["stage_ms"])
 
 
 def run_baseline(site: NewsSite, workdir: Path, model_path: str | None, limit: int) -> dict[str, float]:
@@ -201,6 +215,8 @@ def report_size(n: int, bound: BoundFigures, runs: list[RunFigures], baselines: 
               f"{gib(run.peak_rss)} | {run.failures} | {run.wall / bound.bound:.2f} | {base_rate:.2f} | "
               f"{rate / base_rate:.2f} |")
     for run in runs:
+        print(f"peak RSS at {run.latency * 1000:.0f} ms: launcher {gib(run.peak_launcher_rss)}, "
+              f"workers together {gib(run.peak_worker_rss)} (peaks need not coincide)")
         stages = ", ".join(f"{stage} {ms / 1000:.1f}" for stage, ms in
                            sorted(run.stage_ms.items(), key=lambda item: -item[1]) if ms >= 50)
         print(f"stage CPU-side seconds at {run.latency * 1000:.0f} ms (summed over workers): {stages}")

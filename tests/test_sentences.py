@@ -12,6 +12,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipelines import sentences as sentences_module
 from pipelines.records import Article, FeedEntry, Sentence
 from pipelines.sentences import SplitSentences, article_sentences, clean_sentences, split_sentences
 
@@ -113,6 +114,53 @@ def test_splitting_loses_and_invents_nothing(parts: list[tuple[str, str]]) -> No
     sentences = split_sentences(text)
     assert "".join("".join(sentences).split()) == "".join(text.split())
     assert all(s and s == s.strip() for s in sentences)
+
+
+# Paragraphs where cutting before pysbd could go wrong: open quotes and brackets, abbreviations pysbd
+# knows ("Gen.", "Sept.", "is."), a quote closing before another opens, a tail with no full stop.
+PYSBD_EDGE_CASES = [
+    "Revenue rose 5 percent. Shares fell in New York. The outlook is unchanged.",
+    'Profit grew. "We are pleased," said Anna Park. "Demand was strong." Shares rose.',
+    'He said "costs fell." "We are happy."',
+    "Sales fell (see Fig. 2. Costs rose). Margins held.",
+    "bn). (EUR growth. Shares bn).",
+    "growth. “Demand ” Shares",
+    "It was approved by Gen. Smith in Sept. Trading resumed. That is. It is.",
+    "Shares rose 4 p.m. ET on Friday. The index fell 1.2 percent. Was it enough? Nobody knows.",
+    "He said 'sales rose. Costs fell.' Analysts disagreed.",
+    "Costs fell -- the firm said. Margins rose -- and shares. Jumped.",
+    "The U.S. economy grew. Yahoo! Inc. fell. Mr. Smith resigned.",
+]
+_PARAGRAPH_WORDS = st.sampled_from([
+    "Shares", "rose", "percent.", "York.", "growth.", "fell?", "Inc.", "U.S.", "Mr.", "Gen.", "Sept.", "is.",
+    '"We', 'grew."', "“Demand", "strong.”", "”", "(EUR", "1.2", "bn).", "a)", "'quoted'", "‘single’", "--",
+    "...", "Wow!", "Yahoo!", "The", "It", "company's", "e.g.", "Plc.", "St.", "[1]", "«bon»", "p.m.", "ET",
+])
+
+
+@pytest.mark.parametrize("paragraph", PYSBD_EDGE_CASES)
+def test_english_paragraphs_are_cut_exactly_where_pysbd_cuts_them(paragraph: str) -> None:
+    assert sentences_module._segments(paragraph, "en") == sentences_module._pysbd_segments(paragraph, "en")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PARAGRAPH_WORDS, min_size=1, max_size=30))
+def test_the_fast_path_never_changes_pysbds_cuts(words: list[str]) -> None:
+    paragraph = " ".join(words)
+    assert sentences_module._segments(paragraph, "en") == sentences_module._pysbd_segments(paragraph, "en")
+
+
+def test_plain_prose_is_split_without_running_pysbd(monkeypatch: pytest.MonkeyPatch) -> None:
+    def pysbd_must_not_run(text: str, language: str) -> list[str]:
+        raise AssertionError(f"pysbd ran on {text!r}")
+
+    monkeypatch.setattr(sentences_module, "_pysbd_segments", pysbd_must_not_run)
+    text = ('Revenue rose 5.2 percent to EUR 10 million. Shares fell in New York. "We saw weaker demand, '
+            'and we expect that to continue," Anna Park told reporters. Was it enough? Analysts doubt it.')
+    assert split_sentences(text) == [
+        "Revenue rose 5.2 percent to EUR 10 million.", "Shares fell in New York.",
+        '"We saw weaker demand, and we expect that to continue," Anna Park told reporters.',
+        "Was it enough?", "Analysts doubt it."]
 
 
 def _article(article_id: str, text: str) -> Article:
