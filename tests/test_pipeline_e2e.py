@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -9,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.demo_site import DemoSite, expected_counts
-from pipelines.runner import run_pipeline
+from pipelines.runner import MALLOC_ARENAS, limit_malloc_arenas, run_pipeline
 from pipelines.schema import arrow_schema
 from pipelines.urls import canonicalize_url, make_article_id
 
@@ -141,3 +142,12 @@ def run_on_site(site: DemoSite, output: str, run_date: str = "2026-11-23", *beam
                             "--allow_private_hosts", *beam_args])
     assert outcome is not None
     return outcome
+
+
+def test_a_run_caps_malloc_arenas_for_its_workers_unless_the_user_chose(monkeypatch):
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    limit_malloc_arenas()
+    assert os.environ["MALLOC_ARENA_MAX"] == str(MALLOC_ARENAS)  # inherited by worker processes
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "6")
+    limit_malloc_arenas()
+    assert os.environ["MALLOC_ARENA_MAX"] == "6"
