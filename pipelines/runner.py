@@ -30,8 +30,8 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> None:
 
     glibc gives threads their own arenas (up to 8 per core) and keeps what is freed in them, so
     the launcher's gRPC threads held on to message buffers: at N = 3,000 articles its peak RSS was
-    1.03 GiB with the default and 0.76 GiB with 2 arenas (benchmarks/RESULTS.md). A
-    `MALLOC_ARENA_MAX` the user set is left alone; elsewhere than glibc this does nothing.
+    1.03 GiB by default and 0.82 GiB with this cap (benchmarks/RESULTS.md). A `MALLOC_ARENA_MAX`
+    the user set is left alone; elsewhere than glibc this does nothing.
     """
     if "MALLOC_ARENA_MAX" in os.environ:
         return
