@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -225,12 +226,17 @@ def read_feed_file(path: str, max_bytes: int) -> bytes:
     return body
 
 
-class _ReadFeed(beam.DoFn):
-    """FeedConfig → FeedEntry elements; Failures on the `failures` tag."""
+class _ReadFeedBatch(beam.DoFn):
+    """A batch of FeedConfigs → FeedEntry elements; Failures on the `failures` tag.
+
+    The batch's feeds download at once on a thread pool (the fetcher keeps the per-domain limit);
+    each feed is parsed as soon as its body arrives, while the others are still downloading.
+    """
 
     def __init__(self, settings: FetchSettings) -> None:
         self._settings = settings
         self._fetcher: Fetcher | None = None
+        self._pool: ThreadPoolExecutor | None = None
         self._feeds_read = Metrics.counter(STAGE, "feeds_read")
         self._feeds_unreachable = Metrics.counter(STAGE, "feeds_unreachable")
         self._feeds_malformed = Metrics.counter(STAGE, "feeds_malformed")
@@ -239,16 +245,27 @@ class _ReadFeed(beam.DoFn):
 
     def setup(self) -> None:
         self._fetcher = Fetcher(self._settings)
+        self._pool = ThreadPoolExecutor(max_workers=self._settings.concurrency)
 
-    def process(self, config: FeedConfig) -> Iterator[FeedEntry | TaggedOutput]:
-        try:
-            body, base = self._download(config)
-        except FetchError as error:
+    def teardown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def process(self, configs: Sequence[FeedConfig]) -> Iterator[FeedEntry | TaggedOutput]:
+        assert self._pool is not None
+        downloads = {self._pool.submit(self._download_or_error, config): config for config in configs}
+        for download in as_completed(downloads):
+            yield from self._read(downloads.pop(download), download.result())
+
+    def _read(self, config: FeedConfig,
+              download: tuple[bytes, str | None] | FetchError) -> Iterator[FeedEntry | TaggedOutput]:
+        if isinstance(download, FetchError):
             self._feeds_unreachable.inc()
             yield TaggedOutput("failures", _failure(
-                config, "feed_unreachable", str(error), http_status=error.http_status,
-                extra={"fetch_reason": error.reason}))
+                config, "feed_unreachable", str(download), http_status=download.http_status,
+                extra={"fetch_reason": download.reason}))
             return
+        body, base = download
         entries, failures = parse_feed(body, config, base)
         self._feeds_read.inc()
         self._entries.inc(len(entries) + sum(failure.reason == "entry_invalid" for failure in failures))
@@ -257,6 +274,12 @@ class _ReadFeed(beam.DoFn):
             counter.inc()
             yield TaggedOutput("failures", failure)
         yield from entries
+
+    def _download_or_error(self, config: FeedConfig) -> tuple[bytes, str | None] | FetchError:
+        try:
+            return self._download(config)
+        except FetchError as error:
+            return error
 
     def _download(self, config: FeedConfig) -> tuple[bytes, str | None]:
         """The feed body and the URL relative links resolve against (None for files)."""
@@ -278,6 +301,7 @@ class ReadFeeds(beam.PTransform):
         feeds = pipeline | ReadFeeds(configs, settings)
         feeds.entries, feeds.failures          # or: entries, failures = feeds
 
+    Feeds are downloaded `concurrency` at a time per worker (the per-domain limit still holds).
     Counters (namespace "feeds"): feeds_read, feeds_unreachable, feeds_malformed, entries
     (usable and invalid), entries_invalid.
     """
@@ -292,6 +316,8 @@ class ReadFeeds(beam.PTransform):
             pbegin
             | "Feeds" >> beam.Create(self._configs)
             | "Spread" >> beam.Reshuffle()
-            | "FetchAndParse" >> beam.ParDo(_ReadFeed(self._settings)).with_outputs(
+            | "Batch" >> beam.BatchElements(min_batch_size=self._settings.concurrency,
+                                            max_batch_size=self._settings.concurrency)
+            | "FetchAndParse" >> beam.ParDo(_ReadFeedBatch(self._settings)).with_outputs(
                 "failures", main="entries")
         )

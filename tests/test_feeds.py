@@ -218,6 +218,19 @@ def test_read_feeds_emits_entries_and_failures(site: LocalSite, tmp_path: Path) 
                                        ("broken", "feed_malformed", None)]), label="failures")
 
 
+def test_feeds_download_at_once_within_the_per_domain_limit(site: LocalSite) -> None:
+    for index in range(5):
+        site.add(f"/rss{index}", RSS, content_type="application/rss+xml", delay=0.3)
+    configs = [FeedConfig(f"feed-{index}", site.url(f"/rss{index}"), "Local") for index in range(5)]
+    settings = FetchSettings(timeout=2, deadline=3, retries=0, allow_private_hosts=True, ignore_robots=True,
+                             concurrency=16, per_domain_concurrency=2)
+    with beam.Pipeline() as pipeline:
+        feeds = pipeline | ReadFeeds(configs, settings)
+        assert_that(feeds.entries | beam.Map(lambda entry: entry.feed) | beam.Distinct(),
+                    equal_to([f"feed-{index}" for index in range(5)]))
+    assert site.max_concurrent("127.0.0.1") == 2
+
+
 def test_an_unreachable_feed_names_the_fetch_reason(site: LocalSite) -> None:
     site.add("/rss", RSS, content_type="application/rss+xml")
     settings = FetchSettings(timeout=2, deadline=3, retries=0, allow_private_hosts=False, ignore_robots=True)
