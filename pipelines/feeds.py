@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from apache_beam.pvalue import TaggedOutput
 from feedparser.encodings import convert_to_utf8
 from feedparser.util import FeedParserDict
 
-from pipelines.fetch import Fetcher, FetchError, FetchSettings
+from pipelines.fetch import Fetcher, FetchError, FetchSettings, each_as_completed
 from pipelines.records import Failure, FeedConfig, FeedEntry
 from pipelines.urls import canonicalize_url, make_article_id, validate_article_url
 
@@ -253,9 +253,8 @@ class _ReadFeedBatch(beam.DoFn):
 
     def process(self, configs: Sequence[FeedConfig]) -> Iterator[FeedEntry | TaggedOutput]:
         assert self._pool is not None
-        downloads = {self._pool.submit(self._download_or_error, config): config for config in configs}
-        for download in as_completed(downloads):
-            yield from self._read(downloads.pop(download), download.result())
+        for config, download in each_as_completed(self._pool, configs, self._download_or_error):
+            yield from self._read(config, download)
 
     def _read(self, config: FeedConfig,
               download: tuple[bytes, str | None] | FetchError) -> Iterator[FeedEntry | TaggedOutput]:

@@ -24,12 +24,12 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import SplitResult, quote, urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -270,6 +270,22 @@ def _host_and_port(parts: SplitResult) -> tuple[str, int]:
     return host, port
 
 
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+
+
+def each_as_completed(pool: ThreadPoolExecutor, items: Iterable[Item],
+                      work: Callable[[Item], Outcome]) -> Iterator[tuple[Item, Outcome]]:
+    """`(item, work(item))` for every item, in the order the pool finishes them.
+
+    Nothing here holds an outcome once the next one is asked for, so a caller that drops it frees
+    it (a page body goes as soon as its page is extracted, while the rest still download).
+    """
+    pending = {pool.submit(work, item): item for item in items}
+    for future in as_completed(pending):
+        yield pending.pop(future), future.result()
+
+
 class Fetcher:
     """Fetches URLs under `FetchSettings`; thread-safe, picklable (caches are rebuilt after unpickling).
 
@@ -310,9 +326,10 @@ class Fetcher:
         if not urls:
             return []
         with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(urls))) as pool:
-            return list(pool.map(lambda url: self._fetch_or_error(url, accept), urls))
+            return list(pool.map(lambda url: self.fetch_or_error(url, accept), urls))
 
-    def _fetch_or_error(self, url: str, accept: Accept) -> FetchResponse | FetchError:
+    def fetch_or_error(self, url: str, accept: Accept = "html") -> FetchResponse | FetchError:
+        """`fetch`, with a `FetchError` returned instead of raised (for thread pools)."""
         try:
             return self.fetch(url, accept)
         except FetchError as error:

@@ -10,7 +10,7 @@ arrives, while the rest of the batch is still downloading.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timezone
 from urllib.parse import urlsplit
 
@@ -18,7 +18,7 @@ import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
 
 from pipelines.extract import EmptyTextError, extract_article
-from pipelines.fetch import Fetcher, FetchError, FetchResponse, FetchSettings
+from pipelines.fetch import Fetcher, FetchError, FetchResponse, FetchSettings, each_as_completed
 from pipelines.records import Article, Failure, FeedEntry
 
 FAILURES = "failures"
@@ -73,24 +73,16 @@ class _ScrapeBatchFn(beam.DoFn):
             self._pool.shutdown(wait=False, cancel_futures=True)
 
     def process(self, batch: Sequence[FeedEntry]) -> Iterator[Article | TaggedOutput]:
-        assert self._pool is not None
-        downloads = {self._pool.submit(self._fetch, entry.url): entry for entry in batch}
-        for download in as_completed(downloads):
-            # pop: once extracted, nothing references the page body (as_completed drops its own refs)
-            outcome = self._outcome(downloads.pop(download), download.result())
+        assert self._pool is not None and self._fetcher is not None
+        fetch = self._fetcher.fetch_or_error
+        for entry, result in each_as_completed(self._pool, batch, lambda entry: fetch(entry.url, "html")):
+            outcome = self._outcome(entry, result)
             if isinstance(outcome, Failure):
                 self._failed.inc()
                 yield TaggedOutput(FAILURES, outcome)
             else:
                 self._articles.inc()
                 yield outcome
-
-    def _fetch(self, url: str) -> FetchResponse | FetchError:
-        assert self._fetcher is not None
-        try:
-            return self._fetcher.fetch(url, accept="html")
-        except FetchError as error:
-            return error
 
     def _outcome(self, entry: FeedEntry, result: FetchResponse | FetchError) -> Article | Failure:
         if isinstance(result, FetchError):
