@@ -37,7 +37,7 @@ setup(
     version="0.1.0",
     description="Daily financial-news sentiment: RSS → scrape → sentences → model → Parquet/BigQuery → reports",
     python_requires=">=3.10",
-    packages=find_namespace_packages(include=["pipelines*", "model*", "reports*"]),
+    packages=find_namespace_packages(include=["finsent*", "pipelines*", "model*", "reports*"]),
     package_data={
         "model": ["artifacts/*", "configs/*.yaml"],
         "reports": ["templates/*", "queries/*.sql"],
@@ -46,5 +46,5 @@ setup(
     include_package_data=True,
     install_requires=BASE,
     extras_require=EXTRAS,
-    entry_points={"console_scripts": ["finsent=pipelines.cli:main"]},
+    entry_points={"console_scripts": ["finsent=finsent.cli:main"]},
 )

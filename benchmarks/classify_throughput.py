@@ -21,10 +21,11 @@ from dataclasses import dataclass
 
 import torch
 
+from finsent.constants import DEFAULT_BATCH_SIZE
 from model.data import load_splits
 from model.encoder import EncoderConfig
 from model.network import SentimentNetwork
-from model.predict import DEFAULT_BATCH_SIZE, SentimentClassifier
+from model.predict import SentimentClassifier
 
 
 @dataclass(frozen=True)

@@ -183,7 +183,7 @@ def cpu_bound(site: NewsSite, model_path: str | None, sample: int, cores: int) -
     texts = [extract_article(html, url).text for url, html in pages]
     extract = time.perf_counter() - started
     started = time.perf_counter()
-    sentences = [s for text in texts for s in clean_sentences(split_sentences(text), 20, 600)]
+    sentences = [s for text in texts for s in clean_sentences(split_sentences(text))]
     split = time.perf_counter() - started
     classifier = SentimentClassifier.load(model_path, threads=1)
     classifier.predict(sentences[:64])

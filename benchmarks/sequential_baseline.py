@@ -42,7 +42,7 @@ def process(url: str, classifier: SentimentClassifier) -> int:
     article = newspaper.Article(url)
     article.download(input_html=html)
     article.parse()
-    sentences = clean_sentences(split_sentences(article.text), 20, 600)
+    sentences = clean_sentences(split_sentences(article.text))
     if sentences:
         classifier.predict(sentences)
     return len(sentences)

@@ -18,7 +18,6 @@ from model.data import LABELS
 from model.encoder import EncoderConfig, EncoderConfigError
 from model.network import SentimentNetwork
 
-SHIPPED_DIR = Path(__file__).resolve().parent / "artifacts"
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "finsent-model.json"
 

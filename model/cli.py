@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-# Not model.artifact.SHIPPED_DIR: importing it pulls torch into every `finsent` command.
-SHIPPED_DIR = Path(__file__).resolve().parent / "artifacts"
+from finsent.constants import REFERENCE_FILE, SHIPPED_MODEL_DIR
 
 
 def add_model_commands(commands: argparse._SubParsersAction) -> None:
@@ -17,7 +16,7 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--config", type=Path, default=None, help="YAML training settings")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override one setting, e.g. --set epochs=3 (repeatable)")
-    train.add_argument("--output", type=Path, default=SHIPPED_DIR, help="artifact folder to write")
+    train.add_argument("--output", type=Path, default=SHIPPED_MODEL_DIR, help="artifact folder to write")
     train.add_argument("--data-dir", default=None, help="Financial PhraseBank folder")
     train.add_argument("--download", action="store_true",
                        help="download and verify the official PhraseBank archive into --data-dir first")
@@ -69,7 +68,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     metrics = evaluate_artifact(args.model, args.data_dir, args.threads)
     if args.write:
-        folder = Path(args.model) if args.model else SHIPPED_DIR
+        folder = Path(args.model) if args.model else SHIPPED_MODEL_DIR
         write_metrics(metrics, folder)
         write_training_reference(folder, args.data_dir, args.threads)
     if args.json:
@@ -88,7 +87,7 @@ def write_training_reference(folder: Path, data_dir: str | None, threads: int | 
     """Store the model's predictions on the training split (no text) as drift's reference."""
     from model.data import load_splits
     from model.predict import SentimentClassifier
-    from model.reference import REFERENCE_FILE, write_reference
+    from model.reference import write_reference
 
     classifier = SentimentClassifier.load(folder, threads=threads)
     write_reference(classifier, [s.text for s in load_splits(data_dir).train], folder / REFERENCE_FILE)

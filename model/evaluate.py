@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.artifact import SHIPPED_DIR, read_artifact_meta
+from finsent.constants import SHIPPED_MODEL_DIR
+from model.artifact import read_artifact_meta
 from model.data import LabelledSentence, load_splits
 from model.metrics import summarize
 from model.predict import SentimentClassifier
@@ -46,7 +47,7 @@ def evaluate_set(classifier: SentimentClassifier, sentences: list[LabelledSenten
 def evaluate_artifact(path: str | os.PathLike[str] | None = None, data_dir: str | None = None,
                       threads: int | None = None, resamples: int = 1000) -> dict:
     """All figures of `metrics.json` for the artifact at `path` (default: the shipped model)."""
-    folder = Path(path) if path is not None else SHIPPED_DIR
+    folder = Path(path) if path is not None else SHIPPED_MODEL_DIR
     meta = read_artifact_meta(folder)
     classifier = SentimentClassifier.load(folder, threads=threads)
     float32 = SentimentClassifier.load(folder, threads=threads, quantize=False)
@@ -81,7 +82,7 @@ def _torch_threads() -> int:
     return torch.get_num_threads()
 
 
-def write_metrics(metrics: dict, folder: Path = SHIPPED_DIR) -> None:
+def write_metrics(metrics: dict, folder: Path = SHIPPED_MODEL_DIR) -> None:
     """Write `metrics.json` and the rendered `MODEL_CARD.md` into the artifact folder."""
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     (folder / "MODEL_CARD.md").write_text(render_model_card(metrics))

@@ -16,15 +16,12 @@ import torch
 from tokenizers import Tokenizer
 from torch import nn
 
-from model.artifact import SHIPPED_DIR, ModelArtifactError, read_artifact_meta
+from finsent.constants import DEFAULT_BATCH_SIZE, SHIPPED_MODEL_DIR
+from model.artifact import ModelArtifactError, read_artifact_meta
 from model.base_encoder import base_encoder_dir
 from model.data import LABELS
 from model.network import SentimentNetwork, network_from_artifact
 from model.tokenization import encode_batch, load_tokenizer
-
-#: Sentences per model batch. Batches are length-sorted, and small ones pad little: on 2 cores
-#: batches of 8 ran 377 sentences/s against 360 for 64; one article at a time, 315 against 284.
-DEFAULT_BATCH_SIZE = 8
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ class SentimentClassifier:
         `threads` sets torch's intra-op threads for this process (None leaves torch's default).
         Raises `ModelArtifactError` when the artifact is missing or corrupt.
         """
-        folder = Path(path) if path is not None else SHIPPED_DIR
+        folder = Path(path) if path is not None else SHIPPED_MODEL_DIR
         meta = read_artifact_meta(folder)
         if threads:
             torch.set_num_threads(threads)

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
     from model.predict import SentimentClassifier
 
-REFERENCE_FILE = "reference_predictions.parquet"
 DESCRIPTORS = ("n_chars", "n_words", "digit_share", "upper_share", "unknown_token_share", "pieces_per_word")
 PREDICTION_COLUMNS = ("label", "p_negative", "p_neutral", "p_positive", "confidence")
 _WORD = re.compile(r"\S+")

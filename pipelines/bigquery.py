@@ -18,7 +18,6 @@ pipeline actually writes to BigQuery.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -27,6 +26,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import GoogleCloudOptions
 from apache_beam.pvalue import AsSingleton
 
+from finsent.constants import parse_dataset
 from pipelines.schema import PARTITION_COLUMN, TABLES, Field, bigquery_schema
 
 # Clustering columns per table (a table not listed, like the one-row-per-run `runs`, has none).
@@ -36,19 +36,6 @@ CLUSTERING: dict[str, tuple[str, ...]] = {
     "mentions": ("ticker", "article_id"),
     "failures": ("reason", "feed"),
 }
-
-# A Google Cloud project ID (optionally domain-scoped, `example.com:proj`) and a dataset ID.
-DATASET_PATTERN = r"((?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]):([A-Za-z0-9_]{1,1024})"
-
-
-def parse_dataset(value: str) -> tuple[str, str]:
-    """`PROJECT:DATASET` → (project, dataset); a clear ValueError for anything else."""
-    match = re.fullmatch(DATASET_PATTERN, value or "")
-    if not match:
-        raise ValueError(f"--bigquery_dataset must be PROJECT:DATASET (e.g. my-project:finsent), "
-                         f"got {value!r}")
-    return match.group(1), match.group(2)
-
 
 def table_spec(project: str, dataset: str, table: str, run_date: date | None = None) -> str:
     """`PROJECT:DATASET.TABLE`, with the `$YYYYMMDD` partition decorator when `run_date` is given."""

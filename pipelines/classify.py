@@ -2,7 +2,7 @@
 
 In: `Sentence`. Out: `(Sentence, Prediction, model_version)` on the main output and `Failure`s
 for articles the model could not label on the `failures` output. The model is loaded once per
-worker process by RunInference, with `model_threads` torch threads.
+worker process by RunInference, with `ModelSettings.threads` torch threads.
 
 Why per article: int8 dynamic quantization scales activations by the whole batch, so a
 sentence's probabilities depend on which sentences share its batch. Each article's sentences are
@@ -20,8 +20,10 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 
-from model.predict import DEFAULT_BATCH_SIZE, Prediction, SentimentClassifier
+from model.predict import Prediction, SentimentClassifier
+from pipelines import progress
 from pipelines.records import Failure, Sentence
+from pipelines.settings import ModelSettings
 
 ArticleSentences = tuple[Sentence, ...]
 
@@ -47,12 +49,12 @@ def predict_article(model: SentimentClassifier, sentences: ArticleSentences) -> 
 class SentimentModelHandler(ModelHandler[ArticleSentences, list[Prediction], SentimentClassifier]):
     """RunInference handler: loads the artifact; labels each article's sentences on their own."""
 
-    def __init__(self, model_path: str | None = None, threads: int = 0,
-                 batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+    def __init__(self, settings: ModelSettings | None = None) -> None:
         super().__init__(min_batch_size=1, max_batch_size=8)
-        self._model_path = model_path
-        self._threads = threads or default_threads()
-        self._batch_size = batch_size
+        settings = settings or ModelSettings()
+        self._model_path = settings.path
+        self._threads = settings.threads or default_threads()
+        self._batch_size = settings.batch_size
 
     def load_model(self) -> SentimentClassifier:
         """Load the artifact for CPU inference (int8) in this worker process."""
@@ -62,8 +64,10 @@ class SentimentModelHandler(ModelHandler[ArticleSentences, list[Prediction], Sen
     def run_inference(self, batch: Sequence[ArticleSentences], model: SentimentClassifier,
                       inference_args: dict[str, Any] | None = None) -> Iterable[PredictionResult]:
         """One `PredictionResult(article's sentences, predictions, model_version)` per article."""
-        return [PredictionResult(article, predict_article(model, article), model.model_version)
-                for article in batch]
+        results = [PredictionResult(article, predict_article(model, article), model.model_version)
+                   for article in batch]
+        progress.advance("sentences", sum(len(article) for article in batch))
+        return results
 
     def get_num_bytes(self, batch: Sequence[ArticleSentences]) -> int:
         """Text bytes in the batch (for RunInference's metrics)."""
@@ -92,10 +96,9 @@ class ClassifySentences(beam.PTransform):
     Use: `classified, failures = sentences | ClassifySentences(...)`.
     """
 
-    def __init__(self, model_path: str | None = None, threads: int = 0,
-                 batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+    def __init__(self, settings: ModelSettings | None = None) -> None:
         super().__init__()
-        self._handler = SentimentModelHandler(model_path, threads, batch_size)
+        self._handler = SentimentModelHandler(settings)
 
     def expand(self, sentences: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
         """Group sentences by article, run the model over each article's sentences."""

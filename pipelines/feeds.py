@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,11 @@ from apache_beam.pvalue import TaggedOutput
 from feedparser.encodings import convert_to_utf8
 from feedparser.util import FeedParserDict
 
-from pipelines.fetch import Fetcher, FetchError, FetchSettings, each_as_completed
+from pipelines import progress
+from pipelines.fetch import FetchError
+from pipelines.fetching import ConcurrentFetchFn
 from pipelines.records import Failure, FeedConfig, FeedEntry
+from pipelines.settings import FetchSettings
 from pipelines.urls import canonicalize_url, make_article_id, validate_article_url
 
 FEED_KEYS = ("name", "url", "source", "tags", "tickers", "enabled")
@@ -226,7 +228,7 @@ def read_feed_file(path: str, max_bytes: int) -> bytes:
     return body
 
 
-class _ReadFeedBatch(beam.DoFn):
+class _ReadFeedBatch(ConcurrentFetchFn):
     """A batch of FeedConfigs → FeedEntry elements; Failures on the `failures` tag.
 
     The batch's feeds download at once on a thread pool (the fetcher keeps the per-domain limit);
@@ -234,26 +236,15 @@ class _ReadFeedBatch(beam.DoFn):
     """
 
     def __init__(self, settings: FetchSettings) -> None:
-        self._settings = settings
-        self._fetcher: Fetcher | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        super().__init__(settings)
         self._feeds_read = Metrics.counter(STAGE, "feeds_read")
         self._feeds_unreachable = Metrics.counter(STAGE, "feeds_unreachable")
         self._feeds_malformed = Metrics.counter(STAGE, "feeds_malformed")
         self._entries = Metrics.counter(STAGE, "entries")
         self._entries_invalid = Metrics.counter(STAGE, "entries_invalid")
 
-    def setup(self) -> None:
-        self._fetcher = Fetcher(self._settings)
-        self._pool = ThreadPoolExecutor(max_workers=self._settings.concurrency)
-
-    def teardown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-
     def process(self, configs: Sequence[FeedConfig]) -> Iterator[FeedEntry | TaggedOutput]:
-        assert self._pool is not None
-        for config, download in each_as_completed(self._pool, configs, self._download_or_error):
+        for config, download in self.each_as_completed(configs, self._download_or_error):
             yield from self._read(config, download)
 
     def _read(self, config: FeedConfig,
@@ -267,7 +258,9 @@ class _ReadFeedBatch(beam.DoFn):
         body, base = download
         entries, failures = parse_feed(body, config, base)
         self._feeds_read.inc()
-        self._entries.inc(len(entries) + sum(failure.reason == "entry_invalid" for failure in failures))
+        entry_count = len(entries) + sum(failure.reason == "entry_invalid" for failure in failures)
+        self._entries.inc(entry_count)
+        progress.advance("entries", entry_count)
         for failure in failures:
             counter = self._entries_invalid if failure.reason == "entry_invalid" else self._feeds_malformed
             counter.inc()
@@ -283,8 +276,7 @@ class _ReadFeedBatch(beam.DoFn):
     def _download(self, config: FeedConfig) -> tuple[bytes, str | None]:
         """The feed body and the URL relative links resolve against (None for files)."""
         if urlsplit(config.url).scheme in ("http", "https"):
-            assert self._fetcher is not None
-            response = self._fetcher.fetch(config.url, accept="feed")
+            response = self.fetcher().fetch(config.url, accept="feed")
             return response.body, response.final_url
         return read_feed_file(config.url, self._settings.max_body_bytes), None
 

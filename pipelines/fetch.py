@@ -24,18 +24,17 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from urllib.parse import SplitResult, quote, urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
-from pipelines.defaults import DEFAULT_USER_AGENT
-from pipelines.netguard import BlockedAddressError, check_host_allowed, parse_host_ports
-from pipelines.options import FinsentOptions
+from pipelines.netguard import BlockedAddressError, check_host_allowed
+from pipelines.settings import FetchSettings
 from pipelines.urls import validate_article_url
 
 try:
@@ -84,51 +83,6 @@ class FetchResponse:
     content_type: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class FetchSettings:
-    """Every knob of the fetcher; `timeout` bounds connect and each read, `deadline` one whole request.
-
-    `allowed_private_hosts` are exact (host, port) pairs exempt from the SSRF check (a local test or
-    demo site), while every other private address stays blocked; `allow_private_hosts` lifts it all.
-    """
-
-    timeout: float = 15.0
-    deadline: float = 30.0
-    retries: int = 2
-    backoff: float = 0.5
-    max_retry_after: float = 30.0
-    max_body_bytes: int = 5_000_000
-    max_redirects: int = 5
-    concurrency: int = 16
-    per_domain_concurrency: int = 2
-    batch_size: int = 32
-    user_agent: str = DEFAULT_USER_AGENT
-    ignore_robots: bool = False
-    allow_private_hosts: bool = False
-    allowed_private_hosts: frozenset[tuple[str, int]] = frozenset()
-
-    @classmethod
-    def from_options(cls, options: Any) -> FetchSettings:
-        """Settings from the pipeline's options (`deadline` is twice `fetch_timeout`)."""
-        opts = options.view_as(FinsentOptions)
-        return cls(
-            timeout=opts.fetch_timeout,
-            deadline=2 * opts.fetch_timeout,
-            retries=opts.fetch_retries,
-            backoff=opts.fetch_backoff,
-            max_retry_after=opts.max_retry_after,
-            max_body_bytes=opts.max_body_bytes,
-            max_redirects=opts.max_redirects,
-            concurrency=opts.fetch_concurrency,
-            per_domain_concurrency=opts.per_domain_concurrency,
-            batch_size=opts.fetch_batch_size,
-            user_agent=opts.fetch_user_agent,
-            ignore_robots=opts.ignore_robots,
-            allow_private_hosts=opts.allow_private_hosts,
-            allowed_private_hosts=parse_host_ports(opts.allowed_private_hosts or ""),
-        )
 
 
 @dataclass(frozen=True)
@@ -268,22 +222,6 @@ def _host_and_port(parts: SplitResult) -> tuple[str, int]:
     except (UnicodeError, ValueError) as error:
         raise FetchError("connection_error", f"unusable host in {parts.geturl()}: {error}") from error
     return host, port
-
-
-Item = TypeVar("Item")
-Outcome = TypeVar("Outcome")
-
-
-def each_as_completed(pool: ThreadPoolExecutor, items: Iterable[Item],
-                      work: Callable[[Item], Outcome]) -> Iterator[tuple[Item, Outcome]]:
-    """`(item, work(item))` for every item, in the order the pool finishes them.
-
-    Nothing here holds an outcome once the next one is asked for, so a caller that drops it frees
-    it (a page body goes as soon as its page is extracted, while the rest still download).
-    """
-    pending = {pool.submit(work, item): item for item in items}
-    for future in as_completed(pending):
-        yield pending.pop(future), future.result()
 
 
 class Fetcher:

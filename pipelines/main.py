@@ -12,15 +12,16 @@ import sys
 
 import apache_beam as beam
 
-from pipelines.options import FinsentOptions
-from pipelines.pipeline import RunInfo, build_pipeline
+from pipelines.options import run_settings
+from pipelines.pipeline import build_pipeline
 from pipelines.runner import pipeline_options
+from pipelines.runs import RunInfo
 
 
 def submit(argv: list[str]) -> beam.runners.runner.PipelineResult:
     """Build the finsent job from command-line words and start it without waiting."""
     options = pipeline_options(argv)
-    run = RunInfo.new(options.view_as(FinsentOptions).run_date)
+    run = RunInfo.new(run_settings(options).job.run_date)
     pipeline = beam.Pipeline(options=options)
     build_pipeline(pipeline, options, run)
     logging.info("submitting finsent run %s (run_date %s)", run.run_id, run.run_date)

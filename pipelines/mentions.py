@@ -35,6 +35,7 @@ from apache_beam.pvalue import TaggedOutput
 
 from pipelines.records import Article
 from pipelines.score import Classified
+from pipelines.settings import MentionSettings
 
 COMPANIES_FILE = Path(__file__).with_name("companies.yaml")
 
@@ -377,13 +378,13 @@ ANNOTATIONS = "annotations"
 
 
 class _DetectFn(beam.DoFn):
-    def __init__(self, run_date: date) -> None:
-        self._run_date = run_date
+    def __init__(self, run_date: date, companies: tuple[Company, ...]) -> None:
+        self._run_date, self._companies = run_date, companies
         self._matcher: MentionMatcher | None = None
         self._counter = beam.metrics.Metrics.counter("mentions", "mentions")
 
     def setup(self) -> None:
-        self._matcher = MentionMatcher.default()
+        self._matcher = MentionMatcher(self._companies)
 
     def process(self, element: tuple[str, dict[str, list]]) -> Iterator:
         article_id, grouped = element
@@ -403,11 +404,15 @@ class _DetectFn(beam.DoFn):
 class DetectMentions(beam.PTransform):
     """`{"articles": Article, "sentences": Classified, "stories": (article_id, story_id)}` →
     (`mentions` rows, `(article_id, {"story_id", "entities"})` annotations for every article).
+
+    The company dictionary is read here, in the launcher, and travels with the stage, so a
+    `--companies` file need not exist on remote workers and a bad one stops the run before it starts.
     """
 
-    def __init__(self, run_date: date) -> None:
+    def __init__(self, run_date: date, settings: MentionSettings | None = None) -> None:
         super().__init__()
         self._run_date = run_date
+        self._companies = load_companies((settings or MentionSettings()).companies or COMPANIES_FILE)
 
     def expand(self, inputs: dict[str, beam.PCollection]) -> tuple[beam.PCollection, beam.PCollection]:
         """Group each article's sentences in order and match them with the article's context."""
@@ -417,7 +422,8 @@ class DetectMentions(beam.PTransform):
             "stories": inputs["stories"],
         }
         results = (keyed | "Join" >> beam.CoGroupByKey()
-                   | "Match" >> beam.ParDo(_DetectFn(self._run_date)).with_outputs(ANNOTATIONS, main="mentions"))
+                   | "Match" >> beam.ParDo(_DetectFn(self._run_date, self._companies))
+                   .with_outputs(ANNOTATIONS, main="mentions"))
         return results.mentions, results[ANNOTATIONS]
 
 

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import difflib
 import logging
 import os
-import sys
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NoReturn
 
 import apache_beam as beam
 import pyarrow.parquet as pq
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, _BeamArgumentParser
 
-from pipelines.options import FinsentOptions
-from pipelines.pipeline import RunInfo, build_pipeline
+from finsent.errors import FinsentError, UsageError
+from pipelines.options import run_settings
+from pipelines.pipeline import build_pipeline
+from pipelines.progress import ProgressReporter
+from pipelines.runs import RunInfo
+from pipelines.schema import TABLES
 from pipelines.sinks import partition_dir
 
 LOG = logging.getLogger(__name__)
@@ -42,17 +48,38 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> None:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """What a finished local run wrote: its `runs` row, failure counts by reason, wall time."""
+    """What a finished local run wrote: its `runs` row, failure counts by reason, wall time, health."""
 
     run: RunInfo
     output: str
     runs_row: dict
     failures_by_reason: dict[str, int]
     seconds: float
+    problems: tuple[str, ...] = ()
+    """Why the run is unhealthy (empty when it is healthy); see `health_problems`."""
+
+
+def health_problems(row: dict, max_failure_rate: float) -> tuple[str, ...]:
+    """Why a finished run's `runs` row is unhealthy: every feed failed, no article although the feeds
+    listed entries, or more than `max_failure_rate` of the entries failed."""
+    problems = []
+    if row["feeds"] and row["feed_failures"] >= row["feeds"]:
+        problems.append(f"every feed failed ({row['feed_failures']} of {row['feeds']} unreachable or malformed)")
+    if row["entries"] and not row["articles"]:
+        problems.append(f"no article stored although the feeds listed {row['entries']} entries")
+    if row["entries"] and row["failures"] / row["entries"] > max_failure_rate:
+        problems.append(f"{row['failures']} of {row['entries']} entries failed "
+                        f"(more than --max_failure_rate {max_failure_rate:g})")
+    return tuple(problems)
 
 
 def pipeline_options(argv: list[str]) -> PipelineOptions:
-    """PipelineOptions from command-line words; DirectRunner unless `--runner` says otherwise."""
+    """PipelineOptions from command-line words; DirectRunner unless `--runner` says otherwise.
+
+    Every word must be a finsent option or a known Beam option: anything else raises `UsageError`
+    (Beam itself would only log "Discarding unparseable args" and run with its defaults).
+    """
+    check_known_options(argv)
     options = PipelineOptions(argv)
     standard = options.view_as(StandardOptions)
     if not standard.runner:
@@ -60,22 +87,60 @@ def pipeline_options(argv: list[str]) -> PipelineOptions:
     return options
 
 
+class _StrictParser(_BeamArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def check_known_options(argv: list[str]) -> None:
+    """Raise `UsageError` naming the first words of `argv` that no finsent or Beam option takes."""
+    parser = _StrictParser(allow_abbrev=False, add_help=False)
+    for cls in {str(cls): cls for cls in PipelineOptions.__subclasses__()}.values():
+        cls._add_argparse_args(parser)
+    _, unknown = parser.parse_known_args(argv)
+    if unknown:
+        known = [flag for action in parser._actions for flag in action.option_strings]
+        guesses = [match for word in unknown if word.startswith("-")
+                   for match in difflib.get_close_matches(word.split("=", 1)[0], known, n=1)]
+        hint = f" (did you mean {guesses[0]}?)" if guesses else ""
+        raise UsageError(f"unrecognized arguments: {' '.join(unknown)}{hint}")
+
+
+def check_output_writable(output: str) -> None:
+    """Raise `FinsentError` when a local `--output` folder cannot be created or written."""
+    if "://" in output:
+        return
+    folder = Path(output)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".finsent-write-check-"):
+            pass
+    except OSError as error:
+        raise FinsentError(f"--output {output}: cannot write there ({error.strerror or error})") from error
+
+
 def run_pipeline(argv: list[str]) -> RunOutcome | None:
-    """Run the job to completion; returns the outcome when the output is local, else None."""
+    """Run the job to completion; returns the outcome when the output is local, else None.
+
+    The options, the feeds file, the company dictionary, the runner and the output folder are all
+    checked before anything runs, so a mistake never writes or replaces a partition.
+    """
     limit_malloc_arenas()
     options = pipeline_options(argv)
-    opts = options.view_as(FinsentOptions)
-    run = RunInfo.new(opts.run_date)
+    settings = run_settings(options)
+    check_output_writable(settings.job.output)
+    run = RunInfo.new(settings.job.run_date)
     started = time.perf_counter()
-    print(f"finsent run {run.run_id}: feeds {opts.feeds} → {opts.output} (run_date {run.run_date})",
-          file=sys.stderr, flush=True)
     pipeline = beam.Pipeline(options=options)
     build_pipeline(pipeline, options, run)
-    result = pipeline.run()
-    result.wait_until_finish()
-    if not Path(opts.output).exists():
+    LOG.info("run %s: feeds %s → %s (run_date %s)", run.run_id, settings.job.feeds, settings.job.output,
+             run.run_date)
+    with ProgressReporter():
+        pipeline.run().wait_until_finish()
+    if not Path(settings.job.output).exists():
         return None
-    return read_outcome(opts.output, run, time.perf_counter() - started)
+    outcome = read_outcome(settings.job.output, run, time.perf_counter() - started)
+    return replace(outcome, problems=health_problems(outcome.runs_row, settings.job.max_failure_rate))
 
 
 def read_outcome(output: str, run: RunInfo, seconds: float) -> RunOutcome:
@@ -108,6 +173,6 @@ def format_summary(outcome: RunOutcome) -> str:
                                                        in outcome.failures_by_reason.items()))
     rate = row["articles"] / outcome.seconds if outcome.seconds else 0.0
     lines.append(f"  wall time        {outcome.seconds:6.1f} s   ({rate:.2f} articles/s)")
-    lines.append(f"  output           {outcome.output}/{{articles,sentences,failures,runs}}/"
+    lines.append(f"  output           {outcome.output}/{{{','.join(TABLES)}}}/"
                  f"run_date={outcome.run.run_date}/")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ import apache_beam as beam
 
 from model.predict import Prediction
 from pipelines.records import Article, Sentence
+from pipelines.settings import ScoreSettings
 
 Classified = tuple[Sentence, Prediction, str]
 
@@ -44,8 +45,9 @@ def evidence(classified: list[Classified], per_side: int) -> list[dict]:
 
 
 def article_row(article: Article, classified: Iterable[Classified], run_id: str, run_date: date,
-                evidence_per_side: int, label_threshold: float) -> dict:
+                settings: ScoreSettings | None = None) -> dict:
     """The `articles` table row of one article (see `pipelines.schema.TABLES`)."""
+    settings = settings or ScoreSettings()
     items = sorted(classified, key=lambda item: item[0].index)
     labels = [prediction.label for _, prediction, _ in items]
     score = sum(p.score for _, p, _ in items) / len(items) if items else None
@@ -59,31 +61,30 @@ def article_row(article: Article, classified: Iterable[Classified], run_id: str,
         "classified": bool(items), "extractor": article.extractor, "text": article.text,
         "n_sentences": len(items), "n_positive": labels.count("positive"),
         "n_neutral": labels.count("neutral"), "n_negative": labels.count("negative"),
-        "score": score, "label": article_label(score, label_threshold),
-        "evidence": evidence(items, evidence_per_side),
+        "score": score, "label": article_label(score, settings.label_threshold),
+        "evidence": evidence(items, settings.evidence_per_side),
         "model_version": items[0][2] if items else None, "run_id": run_id,
     }
 
 
 class _JoinAndScore(beam.DoFn):
-    def __init__(self, run_id: str, run_date: date, evidence_per_side: int, label_threshold: float) -> None:
-        self._settings = (run_id, run_date, evidence_per_side, label_threshold)
+    def __init__(self, run_id: str, run_date: date, settings: ScoreSettings) -> None:
+        self._run_id, self._run_date, self._settings = run_id, run_date, settings
         self._scored = beam.metrics.Metrics.counter("score", "articles")
 
     def process(self, element: tuple[str, dict[str, list]]) -> Iterable[dict]:
         _, grouped = element
         for article in grouped["articles"]:
             self._scored.inc()
-            yield article_row(article, grouped["sentences"], *self._settings)
+            yield article_row(article, grouped["sentences"], self._run_id, self._run_date, self._settings)
 
 
 class ScoreArticles(beam.PTransform):
     """`{"articles": PCollection[Article], "sentences": PCollection[Classified]}` → article rows."""
 
-    def __init__(self, run_id: str, run_date: date, evidence_per_side: int = 2,
-                 label_threshold: float = 0.1) -> None:
+    def __init__(self, run_id: str, run_date: date, settings: ScoreSettings | None = None) -> None:
         super().__init__()
-        self._fn = _JoinAndScore(run_id, run_date, evidence_per_side, label_threshold)
+        self._fn = _JoinAndScore(run_id, run_date, settings or ScoreSettings())
 
     def expand(self, inputs: dict[str, beam.PCollection]) -> beam.PCollection:
         """Group sentences under their article and build one row per article."""

@@ -10,16 +10,18 @@ arrives, while the rest of the batch is still downloading.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timezone
 from urllib.parse import urlsplit
 
 import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
 
+from pipelines import progress
 from pipelines.extract import EmptyTextError, extract_article
-from pipelines.fetch import Fetcher, FetchError, FetchResponse, FetchSettings, each_as_completed
+from pipelines.fetch import FetchError, FetchResponse
+from pipelines.fetching import ConcurrentFetchFn
 from pipelines.records import Article, Failure, FeedEntry
+from pipelines.settings import FetchSettings, ScrapeSettings
 
 FAILURES = "failures"
 
@@ -52,30 +54,20 @@ def page_to_article(entry: FeedEntry, page: FetchResponse, min_chars: int,
     )
 
 
-class _ScrapeBatchFn(beam.DoFn):
+class _ScrapeBatchFn(ConcurrentFetchFn):
     """Fetches a batch of entries concurrently, extracting each page as it arrives."""
 
-    def __init__(self, settings: FetchSettings, min_article_chars: int) -> None:
-        self._settings = settings
-        self._min_chars = min_article_chars
-        self._fetcher: Fetcher | None = None
-        self._pool: ThreadPoolExecutor | None = None
+    def __init__(self, fetch_settings: FetchSettings, scrape_settings: ScrapeSettings) -> None:
+        super().__init__(fetch_settings)
+        self._min_chars = scrape_settings.min_article_chars
         self._articles = beam.metrics.Metrics.counter("scrape", "articles")
         self._failed = beam.metrics.Metrics.counter("scrape", "failures")
         self._fetched_bytes = beam.metrics.Metrics.counter("scrape", "bytes_fetched")
 
-    def setup(self) -> None:
-        self._fetcher = Fetcher(self._settings)
-        self._pool = ThreadPoolExecutor(max_workers=self._settings.concurrency)
-
-    def teardown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-
     def process(self, batch: Sequence[FeedEntry]) -> Iterator[Article | TaggedOutput]:
-        assert self._pool is not None and self._fetcher is not None
-        fetch = self._fetcher.fetch_or_error
-        for entry, result in each_as_completed(self._pool, batch, lambda entry: fetch(entry.url, "html")):
+        fetch = self.fetcher().fetch_or_error
+        for entry, result in self.each_as_completed(batch, lambda entry: fetch(entry.url, "html")):
+            progress.advance("pages")
             outcome = self._outcome(entry, result)
             if isinstance(outcome, Failure):
                 self._failed.inc()
@@ -128,13 +120,13 @@ class InterleaveHosts(beam.PTransform):
 class ScrapeArticles(beam.PTransform):
     """FeedEntry → Article; failures on the `failures` output.
 
-    Use: `articles, failures = entries | ScrapeArticles(settings, min_article_chars)`.
+    Use: `articles, failures = entries | ScrapeArticles(fetch_settings, scrape_settings)`.
     """
 
-    def __init__(self, settings: FetchSettings, min_article_chars: int = 200) -> None:
+    def __init__(self, fetch_settings: FetchSettings, scrape_settings: ScrapeSettings | None = None) -> None:
         super().__init__()
-        self._settings = settings
-        self._min_chars = min_article_chars
+        self._settings = fetch_settings
+        self._scrape_settings = scrape_settings or ScrapeSettings()
 
     def expand(self, entries: beam.PCollection) -> Iterable[beam.PCollection]:
         """Interleave hosts and spread the entries over workers, batch them, fetch and extract."""
@@ -143,6 +135,6 @@ class ScrapeArticles(beam.PTransform):
             | "InterleaveHosts" >> InterleaveHosts()
             | "Batch" >> beam.BatchElements(min_batch_size=self._settings.batch_size,
                                             max_batch_size=self._settings.batch_size)
-            | "FetchAndExtract" >> beam.ParDo(_ScrapeBatchFn(self._settings, self._min_chars))
+            | "FetchAndExtract" >> beam.ParDo(_ScrapeBatchFn(self._settings, self._scrape_settings))
             .with_outputs(FAILURES, main="articles")
         )

@@ -19,6 +19,7 @@ from pysbd.lang.english import English
 from pysbd.languages import LANGUAGE_CODES
 
 from pipelines.records import Article, Sentence
+from pipelines.settings import SentenceSettings
 
 # Abbreviations that do not end a sentence even before a capital or a number ("approx. 500").
 _NON_TERMINAL_ABBREVIATIONS = frozenset({
@@ -211,42 +212,43 @@ def _clean(sentence: str) -> str:
     return sentence
 
 
-def clean_sentences(sentences: Iterable[str], min_chars: int, max_chars: int) -> list[str]:
+def clean_sentences(sentences: Iterable[str], settings: SentenceSettings | None = None) -> list[str]:
     """Drop boilerplate (share buttons, credits, bylines, newsletter/copyright lines) and fragments.
 
     Datelines such as "LONDON (Reuters) -" are stripped and the rest kept; sentences shorter than
-    `min_chars` or longer than `max_chars` (after cleaning) are dropped.
+    `settings.min_chars` or longer than `settings.max_chars` (after cleaning) are dropped.
     """
+    settings = settings or SentenceSettings()
     kept = (_clean(sentence) for sentence in sentences)
-    return [s for s in kept if min_chars <= len(s) <= max_chars]
+    return [s for s in kept if settings.min_chars <= len(s) <= settings.max_chars]
 
 
-def _sentences_with_drops(article: Article, min_chars: int, max_chars: int) -> tuple[list[Sentence], int]:
+def _sentences_with_drops(article: Article, settings: SentenceSettings | None) -> tuple[list[Sentence], int]:
     """The article's kept sentences and how many split sentences were dropped."""
     raw = split_sentences(article.text, article.language or "en")
-    kept = clean_sentences(raw, min_chars, max_chars)
+    kept = clean_sentences(raw, settings)
     sentences = [Sentence(sentence_id=f"{article.article_id}-{index:04d}", article_id=article.article_id,
                           index=index, text=text) for index, text in enumerate(kept)]
     return sentences, len(raw) - len(kept)
 
 
-def article_sentences(article: Article, min_chars: int, max_chars: int) -> list[Sentence]:
+def article_sentences(article: Article, settings: SentenceSettings | None = None) -> list[Sentence]:
     """The cleaned sentences of one article, IDs `{article_id}-{index:04d}` counting kept ones from 0."""
-    return _sentences_with_drops(article, min_chars, max_chars)[0]
+    return _sentences_with_drops(article, settings)[0]
 
 
 class _SplitArticleFn(beam.DoFn):
     """Article → its Sentences, counting kept and dropped sentences."""
 
-    def __init__(self, min_chars: int, max_chars: int) -> None:
+    def __init__(self, settings: SentenceSettings) -> None:
         super().__init__()
-        self.min_chars, self.max_chars = min_chars, max_chars
+        self.settings = settings
         self.kept = Metrics.counter("sentences", "sentences_kept")
         self.dropped = Metrics.counter("sentences", "sentences_dropped")
         self.empty = Metrics.counter("sentences", "articles_without_sentences")
 
     def process(self, article: Article) -> Iterator[Sentence]:
-        sentences, dropped = _sentences_with_drops(article, self.min_chars, self.max_chars)
+        sentences, dropped = _sentences_with_drops(article, self.settings)
         self.kept.inc(len(sentences))
         self.dropped.inc(dropped)
         if not sentences:
@@ -257,9 +259,9 @@ class _SplitArticleFn(beam.DoFn):
 class SplitSentences(beam.PTransform):
     """PCollection[Article] → PCollection[Sentence]: split, clean, and number each article's sentences."""
 
-    def __init__(self, min_chars: int = 20, max_chars: int = 600) -> None:
+    def __init__(self, settings: SentenceSettings | None = None) -> None:
         super().__init__()
-        self.min_chars, self.max_chars = min_chars, max_chars
+        self.settings = settings or SentenceSettings()
 
     def expand(self, articles: beam.PCollection) -> beam.PCollection:
-        return articles | "SplitArticle" >> beam.ParDo(_SplitArticleFn(self.min_chars, self.max_chars))
+        return articles | "SplitArticle" >> beam.ParDo(_SplitArticleFn(self.settings))

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.defaults import DEFAULT_OUTPUT
+from finsent.constants import DEFAULT_OUTPUT
 
 DEFAULT_REPORTS = "./finsent-reports"
 

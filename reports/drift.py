@@ -24,18 +24,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.artifact import SHIPPED_DIR
+from finsent.constants import REFERENCE_FILE, SHIPPED_MODEL_DIR
 from model.reference import (
     DESCRIPTORS,
     PREDICTION_COLUMNS,
-    REFERENCE_FILE,
     prediction_frame,
     read_reference,
     sentence_descriptors,
 )
 from reports.data import ResultsSource
 
-TRAINING_REFERENCE = SHIPPED_DIR / REFERENCE_FILE
+TRAINING_REFERENCE = SHIPPED_MODEL_DIR / REFERENCE_FILE
 STATUSES = ("ok", "warning", "drift")
 MIN_ROWS = 10
 LABEL_THRESHOLD = 0.1

@@ -241,7 +241,7 @@ def bigquery_job_config(params: dict[str, BoundParam], dataset: str):
     """A `QueryJobConfig` binding `params` whose default dataset qualifies the unqualified tables."""
     from google.cloud import bigquery
 
-    from pipelines.bigquery import parse_dataset
+    from finsent.constants import parse_dataset
 
     project, dataset_id = parse_dataset(dataset)
     return bigquery.QueryJobConfig(
@@ -253,7 +253,7 @@ def run_bigquery(query: Query, params: dict[str, BoundParam], dataset: str) -> Q
     """Run `query` on BigQuery against `PROJECT:DATASET` (needs the gcp extra and credentials)."""
     from google.cloud import bigquery
 
-    from pipelines.bigquery import parse_dataset
+    from finsent.constants import parse_dataset
 
     config = bigquery_job_config(params, dataset)
     rows = bigquery.Client(project=parse_dataset(dataset)[0]).query(query.sql, job_config=config).result()
@@ -320,7 +320,7 @@ def run_query_command(args: argparse.Namespace) -> int:
                 raise QueryError("--bigquery needs --bigquery_dataset PROJECT:DATASET")
             result = run_bigquery(query, params, args.bigquery_dataset)
         else:
-            from pipelines.defaults import DEFAULT_OUTPUT
+            from finsent.constants import DEFAULT_OUTPUT
 
             result = run_duckdb(query, params, args.data or DEFAULT_OUTPUT)
     except QueryError as error:

@@ -89,7 +89,7 @@ def same_day_reference(demo_data: DemoData, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def reports_out(demo_data: DemoData, same_day_reference: Path, tmp_path_factory) -> Path:
     """`finsent drift` (vs `same_day_reference`) then `finsent report` into one folder."""
-    from pipelines.cli import main
+    from finsent.cli import main
 
     out = tmp_path_factory.mktemp("reports")
     common = ["--data", str(demo_data.data), "--out", str(out)]

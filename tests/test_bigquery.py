@@ -11,11 +11,11 @@ import pyarrow as pa
 import pytest
 from apache_beam.io.gcp import bigquery_tools
 
+from finsent.constants import parse_dataset
 from pipelines.bigquery import (
     CLUSTERING,
     WriteBigQueryTables,
     bigquery_row,
-    parse_dataset,
     partition_to_clear,
     table_parameters,
     table_spec,

@@ -92,7 +92,7 @@ def run_and_kill(argv: list[str], site: FaultSite, paths: list[str], log: Path) 
     """Start `finsent run` in a child, SIGKILL it once it is fetching story pages."""
     before = sum(site.hits(path) for path in paths)
     with log.open("w") as output:
-        child = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", *argv], cwd=REPO,
+        child = subprocess.Popen([sys.executable, "-m", "finsent.cli", "run", *argv], cwd=REPO,
                                  stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 300

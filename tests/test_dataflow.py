@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines.bigquery import DATASET_PATTERN, bigquery_row
+from finsent.constants import DATASET_PATTERN
+from pipelines.bigquery import bigquery_row
 from pipelines.demo import demo_run_date
 from pipelines.demo_site import DemoSite
 from pipelines.main import submit

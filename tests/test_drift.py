@@ -12,9 +12,9 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from finsent.cli import main
 from model.predict import SentimentClassifier
 from model.reference import DESCRIPTORS, PREDICTION_COLUMNS, read_reference, write_reference
-from pipelines.cli import main
 from reports.data import ParquetSource
 from reports.drift import DriftSummary, compute_drift, status_of, worst
 

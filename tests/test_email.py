@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from aiosmtpd.controller import Controller
 
-from pipelines.cli import main
+from finsent.cli import main
 from reports.mail import MailError, parse_address, smtp_settings
 from reports.render import signed
 

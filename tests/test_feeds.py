@@ -12,8 +12,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from httpserver import LocalSite
 
 from pipelines.feeds import FeedsFileError, ReadFeeds, load_feed_configs, parse_feed
-from pipelines.fetch import FetchSettings
 from pipelines.records import REASONS, FeedConfig
+from pipelines.settings import FetchSettings
 from pipelines.urls import make_article_id
 
 REPO = Path(__file__).resolve().parents[1]

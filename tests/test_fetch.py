@@ -11,9 +11,10 @@ from email.utils import formatdate
 import pytest
 from httpserver import LocalSite, Reply
 
-from pipelines.fetch import Fetcher, FetchError, FetchResponse, FetchSettings
+from pipelines.fetch import Fetcher, FetchError, FetchResponse
 from pipelines.netguard import BlockedAddressError, check_host_allowed
-from pipelines.options import FinsentOptions
+from pipelines.options import FinsentOptions, run_settings
+from pipelines.settings import FetchSettings
 
 HTML = b"<html><body><p>Stocks rallied.</p></body></html>"
 FAST = FetchSettings(timeout=2.0, deadline=3.0, retries=2, backoff=0.01, max_retry_after=0.3,
@@ -300,9 +301,9 @@ def test_one_host_never_gets_more_than_per_domain_concurrency(site: LocalSite) -
 # --- construction --------------------------------------------------------------------------------
 
 def test_settings_come_from_pipeline_options() -> None:
-    options = FinsentOptions(["--fetch_timeout", "4", "--fetch_retries", "1", "--per_domain_concurrency", "3",
-                              "--ignore_robots", "--allow_private_hosts"])
-    settings = FetchSettings.from_options(options)
+    options = FinsentOptions(["--fetch_timeout", "4", "--fetch-deadline-s", "8", "--fetch_retries", "1",
+                              "--per_domain_concurrency", "3", "--ignore_robots", "--allow_private_hosts"])
+    settings = run_settings(options).fetch
     assert (settings.timeout, settings.deadline, settings.retries) == (4.0, 8.0, 1)
     assert settings.per_domain_concurrency == 3
     assert settings.ignore_robots and settings.allow_private_hosts

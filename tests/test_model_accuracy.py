@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from model.artifact import SHIPPED_DIR
+from finsent.constants import SHIPPED_MODEL_DIR
 from model.evaluate import evaluate_set
 from model.predict import SentimentClassifier
 
@@ -16,7 +16,7 @@ MARGIN = 0.005
 
 @pytest.fixture(scope="module")
 def recorded() -> dict:
-    return json.loads((SHIPPED_DIR / "metrics.json").read_text())
+    return json.loads((SHIPPED_MODEL_DIR / "metrics.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_recorded_figures_meet_the_product_floors(recorded):
 
 
 def test_model_card_shows_the_recorded_figures(recorded):
-    card = (SHIPPED_DIR / "MODEL_CARD.md").read_text()
+    card = (SHIPPED_MODEL_DIR / "MODEL_CARD.md").read_text()
     assert recorded["model_version"] in card
     assert f"{100 * recorded['all_data']['accuracy']:.1f}" in card
     assert "CC BY-NC-SA 3.0" in card and "Malo" in card

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from finsent.cli import main
 from model.artifact import META_FILE, ModelArtifactError, read_artifact_meta
 from model.data import LABELS
 from model.predict import SentimentClassifier
-from pipelines.cli import main
 
 
 @pytest.fixture(scope="module")

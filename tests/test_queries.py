@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from pipelines.cli import main
+from finsent.cli import main
 from pipelines.demo import demo_run_date
 from pipelines.demo_site import DemoSite
 from pipelines.runner import run_pipeline

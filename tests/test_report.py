@@ -12,7 +12,7 @@ import duckdb
 import lxml.html
 import pytest
 
-from pipelines.cli import main
+from finsent.cli import main
 from reports.daily import trend_points
 from reports.data import ARTICLE_COLUMNS, ParquetSource
 from reports.render import signed

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from pipelines import sentences as sentences_module
 from pipelines.records import Article, FeedEntry, Sentence
 from pipelines.sentences import SplitSentences, article_sentences, clean_sentences, split_sentences
+from pipelines.settings import SentenceSettings
 
 SPLITS = [
     ("Revenue rose 3.5 % to EUR 13.1 mn. Operating profit was EUR 2.4 mn.",
@@ -61,7 +62,7 @@ BOILERPLATE = [
 
 @pytest.mark.parametrize("line", BOILERPLATE)
 def test_boilerplate_is_dropped(line: str) -> None:
-    assert clean_sentences([line], min_chars=1, max_chars=600) == []
+    assert clean_sentences([line], SentenceSettings(min_chars=1)) == []
 
 
 @pytest.mark.parametrize("sentence", [
@@ -72,7 +73,7 @@ def test_boilerplate_is_dropped(line: str) -> None:
     "Mondelez said cookie sales in Europe grew 4% in the quarter.",
 ])
 def test_content_is_kept(sentence: str) -> None:
-    assert clean_sentences([sentence], min_chars=1, max_chars=600) == [sentence]
+    assert clean_sentences([sentence], SentenceSettings(min_chars=1)) == [sentence]
 
 
 def test_datelines_and_credits_are_stripped_and_content_kept() -> None:
@@ -81,7 +82,7 @@ def test_datelines_and_credits_are_stripped_and_content_kept() -> None:
         "(Bloomberg) -- Oil prices fell for a third day.",
         "The new plant opened in May (Photo by John Doe/Getty Images)",
     ]
-    assert clean_sentences(sentences, min_chars=1, max_chars=600) == [
+    assert clean_sentences(sentences, SentenceSettings(min_chars=1)) == [
         "Shares of Acme rose 5% on Monday.",
         "Oil prices fell for a third day.",
         "The new plant opened in May",
@@ -90,7 +91,7 @@ def test_datelines_and_credits_are_stripped_and_content_kept() -> None:
 
 def test_length_limits() -> None:
     sentences = ["Too short.", "This one is just long enough to keep.", "x" * 601]
-    kept = clean_sentences(sentences, min_chars=20, max_chars=600)
+    kept = clean_sentences(sentences, SentenceSettings())
     assert kept == ["This one is just long enough to keep."]
 
 
@@ -181,7 +182,7 @@ EXPECTED = [
 
 
 def test_article_sentences_numbers_kept_sentences() -> None:
-    assert article_sentences(_article("a1", ARTICLE_TEXT), min_chars=20, max_chars=600) == EXPECTED
+    assert article_sentences(_article("a1", ARTICLE_TEXT)) == EXPECTED
 
 
 def _counter(result: PipelineResult, name: str) -> int:
@@ -193,7 +194,7 @@ def test_split_sentences_transform() -> None:
     a3_text = "Revenue rose 3.5 % to EUR 13.1 mn in the quarter."
     articles = [_article("a1", ARTICLE_TEXT), _article("a2", "Too short."), _article("a3", a3_text)]
     pipeline = beam.Pipeline()
-    sentences = pipeline | beam.Create(articles) | SplitSentences(min_chars=20, max_chars=600)
+    sentences = pipeline | beam.Create(articles) | SplitSentences()
     assert_that(sentences, equal_to([*EXPECTED, Sentence("a3-0000", "a3", 0, a3_text)]))
     result = pipeline.run()
     result.wait_until_finish()

@@ -15,9 +15,11 @@ import pytest
 from faultsite import FaultSite, fast_run_args, install_faults, write_feeds_yaml
 from httpserver import LocalSite
 
-from pipelines.fetch import Fetcher, FetchError, FetchSettings
-from pipelines.options import FinsentOptions
-from pipelines.runner import run_pipeline
+from finsent.errors import UsageError
+from pipelines.fetch import Fetcher, FetchError
+from pipelines.options import FinsentOptions, run_settings
+from pipelines.runner import check_known_options, run_pipeline
+from pipelines.settings import FetchSettings
 
 HTML = "<html><body><p>Internal dashboard.</p></body></html>"
 
@@ -53,15 +55,15 @@ def private_targets(internal: LocalSite, site: LocalSite) -> dict[str, str]:
 
 def test_the_allow_list_admits_exact_host_port_pairs_only() -> None:
     options = FinsentOptions(["--allowed_private_hosts", "127.0.0.1:8080, [::1]:9000,LocalHost:81"])
-    settings = FetchSettings.from_options(options)
+    settings = run_settings(options).fetch
     assert settings.allowed_private_hosts == {("127.0.0.1", 8080), ("::1", 9000), ("localhost", 81)}
     assert not settings.allow_private_hosts
 
 
 @pytest.mark.parametrize("value", ["127.0.0.1", "127.0.0.1:http", "http://127.0.0.1:80", "127.0.0.1:80/x", ":80"])
 def test_a_malformed_allow_list_names_the_option_and_the_entry(value: str) -> None:
-    with pytest.raises(ValueError, match=r"--allowed_private_hosts: .* is not host:port"):
-        FetchSettings.from_options(FinsentOptions(["--allowed_private_hosts", value]))
+    with pytest.raises(UsageError, match=r"--allowed_private_hosts: .* is not host:port"):
+        check_known_options(["--allowed_private_hosts", value])
 
 
 def test_every_redirect_hop_from_an_allowed_host_is_checked(internal: LocalSite) -> None:

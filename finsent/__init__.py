@@ -1,0 +1,1 @@
+"""finsent's command-line root and the names every package shares (no Beam or torch import here)."""
