@@ -19,6 +19,9 @@ from typing import NoReturn
 from finsent.errors import EXIT_ERROR, EXIT_USAGE, FinsentError, UsageError
 
 FINSENT_LOGGERS = ("finsent", "pipelines", "model", "reports")
+# Extraction libraries log every page they cannot read as an ERROR; finsent records those pages as
+# failure rows with a reason, so their own messages only show with --debug.
+EXTRACTION_LOGGERS = ("trafilatura", "newspaper", "htmldate", "courlan", "justext")
 INTERRUPTED = 130
 
 
@@ -110,6 +113,9 @@ def configure_logging(args: argparse.Namespace) -> None:
         level = logging.INFO
     for name in FINSENT_LOGGERS:
         logging.getLogger(name).setLevel(level)
+    if not debug:
+        for name in EXTRACTION_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from safetensors.torch import save_file
 
+from finsent.errors import FinsentError
 from model.base_encoder import BASE_ENCODER_NAME, BASE_WEIGHTS_SHA256
 from model.data import LABELS
 from model.encoder import EncoderConfig, EncoderConfigError
@@ -22,7 +23,7 @@ WEIGHTS_FILE = "model.safetensors"
 META_FILE = "finsent-model.json"
 
 
-class ModelArtifactError(RuntimeError):
+class ModelArtifactError(FinsentError):
     """A model artifact folder is missing, incomplete or corrupt."""
 
 

@@ -12,6 +12,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from finsent.errors import FinsentError
+
 BASE_ENCODER_ENV = "FINSENT_BASE_ENCODER"
 BASE_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 BASE_ENCODER_REVISION = "1110a243"
@@ -19,7 +21,7 @@ BASE_WEIGHTS_FILE = "model.safetensors"
 BASE_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 
-class BaseEncoderError(RuntimeError):
+class BaseEncoderError(FinsentError):
     """The base encoder's files are missing or are not the expected revision."""
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from finsent.constants import REFERENCE_FILE, SHIPPED_MODEL_DIR
+from finsent.errors import UsageError
 
 
 def add_model_commands(commands: argparse._SubParsersAction) -> None:
@@ -58,7 +59,7 @@ def run_train(args: argparse.Namespace) -> int:
 def _key_value(item: str) -> tuple[str, str]:
     key, sep, value = item.partition("=")
     if not sep or not key:
-        raise SystemExit(f"--set expects KEY=VALUE, got {item!r}")
+        raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
     return key.strip(), value
 
 

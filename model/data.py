@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from finsent.errors import FinsentError
+
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 LABEL_TO_ID: dict[str, int] = {label: i for i, label in enumerate(LABELS)}
 
@@ -46,7 +48,7 @@ FILE_SHA256: dict[str, str] = {
 }
 
 
-class PhraseBankError(RuntimeError):
+class PhraseBankError(FinsentError):
     """The Financial PhraseBank files are missing, unreadable or not what they should be."""
 
 

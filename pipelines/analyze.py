@@ -27,8 +27,10 @@ def load_page(target: str, settings: FetchSettings) -> FetchResponse:
     """A saved HTML file, or the page at an http(s) URL fetched with the pipeline's fetcher."""
     path = Path(target)
     if path.is_file():
-        return FetchResponse(final_url=path.resolve().as_uri(), status=200, content_type="text/html",
-                             body=path.read_bytes())
+        body = path.read_bytes()
+        if b"\x00" in body[:4096]:
+            raise FinsentError(f"{target}: not an HTML page (binary data)")
+        return FetchResponse(final_url=path.resolve().as_uri(), status=200, content_type="text/html", body=body)
     if not target.startswith(("http://", "https://")):
         raise FinsentError(f"{target!r} is neither a file nor an http(s) URL")
     try:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import time
 from pathlib import Path
 
 from finsent.constants import DEFAULT_OUTPUT
+from finsent.errors import FinsentError
 
 DEFAULT_REPORTS = "./finsent-reports"
 
@@ -59,6 +59,18 @@ def add_email_options(parser: argparse.ArgumentParser) -> None:
                         help="default $FINSENT_SMTP_SECURITY, else starttls")
 
 
+def output_folder(out: str) -> Path:
+    """The `--out` folder, created if needed; a clear error when it is a file or cannot be created."""
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise FinsentError(f"--out {out}: is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise FinsentError(f"--out {out}: cannot create the folder ({error.strerror or error})") from error
+    return folder
+
+
 def report_path(out: Path, date: dt.date) -> Path:
     """Where `finsent report` writes the page of `date`."""
     return out / f"finsent-report-{date.isoformat()}.html"
@@ -72,15 +84,14 @@ def write_report(data: str, out: str, date: str | None) -> Path:
     from reports.drift import load_summary
     from reports.render import data_uri, render_daily_html
 
+    folder = output_folder(out)
     source = open_source(data)
     day = resolve_date(source, date)
-    folder = Path(out)
     report = build_daily_report(source, day)
     charts = render_charts(report)
     drift = load_summary(folder, day)
     link = drift.evidently_html if drift is not None and drift.evidently_html else None
     html = render_daily_html(report, drift, lambda name: data_uri(charts[name]), evidently_link=link)
-    folder.mkdir(parents=True, exist_ok=True)
     path = report_path(folder, day)
     path.write_text(html, encoding="utf-8")
     return path
@@ -96,10 +107,9 @@ def write_drift(data: str, out: str, date: str | None, reference: str = "trainin
     from reports.drift import TRAINING_REFERENCE, compute_drift, summary_path
     from reports.render import render_drift_html
 
+    folder = output_folder(out)
     source = open_source(data)
     day = resolve_date(source, date)
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     summary = compute_drift(source, day, reference, days,
                             Path(reference_file) if reference_file else TRAINING_REFERENCE,
                             folder / f"drift-{day.isoformat()}-evidently.html")
@@ -116,13 +126,15 @@ def email_report(data: str, out: str, date: str | None, recipients: list[str], s
 
     Returns the subject.
     """
+    from reports.smtp import smtp_settings
+
+    settings = smtp_settings(host, port, security, sender, user)  # every missing setting, before heavy imports
     from reports.charts import render_charts
     from reports.daily import build_daily_report
     from reports.data import open_source, resolve_date
     from reports.drift import load_summary
-    from reports.mail import build_message, send, smtp_settings
+    from reports.mail import build_message, send
 
-    settings = smtp_settings(host, port, security, sender, user)
     source = open_source(data)
     day = resolve_date(source, date)
     report = build_daily_report(source, day)
@@ -132,25 +144,10 @@ def email_report(data: str, out: str, date: str | None, recipients: list[str], s
     return str(message["Subject"])
 
 
-def _fail(command: str, error: Exception) -> int:
-    print(f"finsent {command}: {error}", file=sys.stderr)
-    return 1
-
-
-def _errors() -> tuple[type[Exception], ...]:
-    from reports.data import DataSourceError
-    from reports.mail import MailError
-
-    return DataSourceError, MailError, FileNotFoundError, ValueError
-
-
 def run_report(args: argparse.Namespace) -> int:
     """`finsent report`."""
     started = time.perf_counter()
-    try:
-        path = write_report(args.data, args.out, args.date)
-    except _errors() as error:
-        return _fail("report", error)
+    path = write_report(args.data, args.out, args.date)
     print(f"report written to {path} in {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -158,10 +155,7 @@ def run_report(args: argparse.Namespace) -> int:
 def run_drift(args: argparse.Namespace) -> int:
     """`finsent drift`."""
     started = time.perf_counter()
-    try:
-        path, status = write_drift(args.data, args.out, args.date, args.reference, args.days, args.reference_file)
-    except _errors() as error:
-        return _fail("drift", error)
+    path, status = write_drift(args.data, args.out, args.date, args.reference, args.days, args.reference_file)
     print(f"drift {status}: summary {path} (+ .html, evidently report beside it) "
           f"in {time.perf_counter() - started:.1f} s")
     return 0
@@ -169,11 +163,8 @@ def run_drift(args: argparse.Namespace) -> int:
 
 def run_email(args: argparse.Namespace) -> int:
     """`finsent email`."""
-    try:
-        sent = email_report(args.data, args.out, args.date, args.to, args.sender, args.smtp_host,
-                            args.smtp_port, args.smtp_user, args.smtp_security)
-    except _errors() as error:
-        return _fail("email", error)
+    sent = email_report(args.data, args.out, args.date, args.to, args.sender, args.smtp_host,
+                        args.smtp_port, args.smtp_user, args.smtp_security)
     print(f"sent to {', '.join(args.to)}: {sent}")
     return 0
 
@@ -187,12 +178,9 @@ def report_after_run(output: str, run_date: dt.date, email_to: list[str], out: s
 
     date = run_date.isoformat()
     reference = "training" if TRAINING_REFERENCE.is_file() else "trailing"
-    try:
-        summary, status = write_drift(output, out, date, reference)
-        print(f"drift {status} (reference: {reference}): {summary}")
-        print(f"report: {write_report(output, out, date)}")
-        if email_to:
-            print(f"sent to {', '.join(email_to)}: {email_report(output, out, date, email_to)}")
-    except _errors() as error:
-        return _fail("run --report", error)
+    summary, status = write_drift(output, out, date, reference)
+    print(f"drift {status} (reference: {reference}): {summary}")
+    print(f"report: {write_report(output, out, date)}")
+    if email_to:
+        print(f"sent to {', '.join(email_to)}: {email_report(output, out, date, email_to)}")
     return 0

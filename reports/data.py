@@ -16,6 +16,7 @@ from typing import Protocol
 import duckdb
 import pandas as pd
 
+from finsent.errors import FinsentError
 from pipelines.schema import TABLES
 
 #: Columns of `articles` the reports need (the full `text` column is left out: it is large).
@@ -24,7 +25,7 @@ ARTICLE_COLUMNS = ("article_id", "run_date", "url", "final_url", "feed", "source
                    "n_neutral", "n_negative", "score", "label", "evidence", "model_version", "run_id", "story_id")
 
 
-class DataSourceError(RuntimeError):
+class DataSourceError(FinsentError):
     """The results cannot be read: missing folder, no data for the date, unreadable files."""
 
 

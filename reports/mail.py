@@ -1,17 +1,15 @@
 """Builds the daily report email (plain text + HTML with inline CID charts) and sends it over SMTP.
 
-SMTP settings come from options or the environment (`FINSENT_SMTP_HOST`, `FINSENT_SMTP_PORT`,
-`FINSENT_SMTP_USER`, `FINSENT_SMTP_SECURITY` = none / starttls / ssl, `FINSENT_MAIL_FROM`); the
-password only from `FINSENT_SMTP_PASSWORD`, and it is never logged or shown.
+SMTP settings (`reports/smtp.py`) come from options or the environment (`FINSENT_SMTP_HOST`,
+`FINSENT_SMTP_PORT`, `FINSENT_SMTP_USER`, `FINSENT_SMTP_SECURITY` = none / starttls / ssl,
+`FINSENT_MAIL_FROM`); the password only from `FINSENT_SMTP_PASSWORD`, never logged or shown.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import smtplib
 import ssl
-from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -19,49 +17,7 @@ from email.utils import make_msgid
 from reports.daily import DailyReport
 from reports.drift import DriftSummary
 from reports.render import render_daily_html, render_daily_text, signed
-
-SECURITY_MODES = ("none", "starttls", "ssl")
-DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
-
-
-class MailError(RuntimeError):
-    """The email could not be built or sent; the message says why (never the password)."""
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how to send; `password` is read from the environment only."""
-
-    host: str
-    port: int
-    security: str
-    sender: str
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    timeout: float = 30.0
-
-
-def smtp_settings(host: str | None = None, port: int | None = None, security: str | None = None,
-                  sender: str | None = None, user: str | None = None,
-                  environ: dict[str, str] | None = None) -> SmtpSettings:
-    """Settings from explicit options, falling back to the FINSENT_* environment variables."""
-    env = os.environ if environ is None else environ
-    security = (security or env.get("FINSENT_SMTP_SECURITY") or "starttls").lower()
-    if security not in SECURITY_MODES:
-        raise MailError(f"SMTP security {security!r}: use one of {', '.join(SECURITY_MODES)}")
-    host = host or env.get("FINSENT_SMTP_HOST")
-    if not host:
-        raise MailError("no SMTP host: pass --smtp-host or set FINSENT_SMTP_HOST")
-    raw_port = port if port is not None else env.get("FINSENT_SMTP_PORT") or DEFAULT_PORTS[security]
-    try:
-        port = int(raw_port)
-    except ValueError as error:
-        raise MailError(f"SMTP port {raw_port!r} is not a number") from error
-    sender = sender or env.get("FINSENT_MAIL_FROM")
-    if not sender:
-        raise MailError("no sender address: pass --from or set FINSENT_MAIL_FROM")
-    return SmtpSettings(host, port, security, sender, user or env.get("FINSENT_SMTP_USER") or None,
-                        env.get("FINSENT_SMTP_PASSWORD") or None)
+from reports.smtp import MailError, SmtpSettings
 
 
 def parse_address(value: str, what: str) -> Address:
@@ -108,6 +64,15 @@ def build_message(report: DailyReport, drift: DriftSummary | None, charts: dict[
     return message
 
 
+def _starttls(client: smtplib.SMTP, settings: SmtpSettings) -> None:
+    try:
+        client.starttls(context=ssl.create_default_context())
+    except (smtplib.SMTPException, ssl.SSLError) as error:
+        raise MailError(f"STARTTLS with {settings.host}:{settings.port} failed: {error}; for a server without "
+                        f"TLS pass --smtp-security none (or set FINSENT_SMTP_SECURITY=none), for TLS from the "
+                        f"first byte --smtp-security ssl") from error
+
+
 def send(message: EmailMessage, settings: SmtpSettings) -> None:
     """Send over SMTP as `settings` say; raises MailError with the server's error on failure."""
     try:
@@ -118,10 +83,8 @@ def send(message: EmailMessage, settings: SmtpSettings) -> None:
             client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
         with client:
             if settings.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
+                _starttls(client, settings)
             if settings.user:
-                if not settings.password:
-                    raise MailError("FINSENT_SMTP_USER is set but FINSENT_SMTP_PASSWORD is not")
                 client.login(settings.user, settings.password)
             client.send_message(message)
     except (smtplib.SMTPException, OSError) as error:

@@ -26,14 +26,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from finsent.errors import FinsentError, UsageError
+
 QUERY_DIR = Path(__file__).with_name("queries")
 FORMATS = ("table", "csv", "json")
 
 _PARAM_LINE = re.compile(r"^--\s*@param\s+(\w+)\s+(\w+)\s*(?:=\s*(\S+))?\s*(?::\s*(.*))?$")
 
 
-class QueryError(ValueError):
-    """A query, its parameters or its data folder is unusable; the message says which and why."""
+class QueryError(UsageError):
+    """The query named or its parameters are unusable (a command-line mistake); the message says which."""
 
 
 def _to_bool(text: str) -> bool:
@@ -209,7 +211,7 @@ def open_duckdb(data_dir: str | Path):
 
     folder = Path(data_dir)
     if not folder.is_dir():
-        raise QueryError(f"--data {data_dir} is not a folder (expected the pipeline's --output)")
+        raise FinsentError(f"--data {data_dir} is not a folder (expected the pipeline's --output)")
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
     for table in TABLES:
@@ -232,7 +234,7 @@ def run_duckdb(query: Query, params: dict[str, BoundParam], data_dir: str | Path
         columns = [column[0] for column in cursor.description]
         return QueryResult(columns, cursor.fetchall())
     except duckdb.Error as error:
-        raise QueryError(f"query {query.name} failed on DuckDB: {error}") from error
+        raise FinsentError(f"query {query.name} failed on DuckDB: {error}") from error
     finally:
         connection.close()
 

@@ -17,8 +17,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from finsent.cli import main
-from reports.mail import MailError, parse_address, smtp_settings
+from reports.mail import parse_address
 from reports.render import signed
+from reports.smtp import MailError, smtp_settings
 
 if TYPE_CHECKING:
     from report_fixtures import DemoData
