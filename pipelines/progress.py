@@ -20,6 +20,8 @@ from pathlib import Path
 from types import TracebackType
 
 ENV = "FINSENT_PROGRESS_DIR"
+INTERVAL_ENV = "FINSENT_PROGRESS_INTERVAL_S"
+DEFAULT_INTERVAL_S = 10.0
 WRITE_INTERVAL_S = 1.0
 LABELS = {"entries": "entries read", "pages": "pages fetched", "sentences": "sentences classified"}
 
@@ -74,10 +76,13 @@ def format_progress(totals: Counter[str], seconds: float) -> str:
 
 
 class ProgressReporter:
-    """Context manager: a folder for the workers' counts and a thread logging their sum every `interval` s."""
+    """Context manager: a folder for the workers' counts and a thread logging their sum every `interval` s.
 
-    def __init__(self, interval: float = 10.0) -> None:
-        self._interval = interval
+    The interval defaults to `$FINSENT_PROGRESS_INTERVAL_S`, else 10 s.
+    """
+
+    def __init__(self, interval: float | None = None) -> None:
+        self._interval = interval or float(os.environ.get(INTERVAL_ENV) or DEFAULT_INTERVAL_S)
         self._stop = threading.Event()
         self._folder = tempfile.TemporaryDirectory(prefix="finsent-progress-")
         self._thread = threading.Thread(target=self._report, name="finsent-progress", daemon=True)
