@@ -1,4 +1,4 @@
-"""WriteBigQueryTables: the run's four tables loaded into BigQuery, replacing the run date's partition.
+"""WriteBigQueryTables: the run's five tables loaded into BigQuery, replacing the run date's partition.
 
 Tables are created if needed from `schema.bigquery_schema`, partitioned by day on `run_date`
 and clustered by `CLUSTERING`.

@@ -11,10 +11,8 @@ import pytest
 
 from pipelines.demo_site import DemoSite, expected_counts
 from pipelines.runner import MALLOC_ARENAS, limit_malloc_arenas, run_pipeline
-from pipelines.schema import arrow_schema
+from pipelines.schema import TABLES, arrow_schema
 from pipelines.urls import canonicalize_url, make_article_id
-
-TABLES = ("articles", "sentences", "failures", "runs")
 
 
 def table(output: str, name: str, run_date: str | None = None):

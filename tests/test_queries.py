@@ -20,10 +20,10 @@ from finsent.cli import main
 from pipelines.demo import demo_run_date
 from pipelines.demo_site import DemoSite
 from pipelines.runner import run_pipeline
+from pipelines.schema import TABLES
 from reports.sql import bigquery_job_config, bind_params, load_query, shipped_queries, to_duckdb
 
 TICKERS = ["NGM", "ACME"]
-TABLES = ("articles", "sentences", "failures", "runs")
 
 
 def read_rows(output: Path, table: str) -> list[dict]:
