@@ -22,10 +22,10 @@ import pytest
 from faultsite import FaultSite, article_html, fast_run_args, rss, write_feeds_yaml
 
 from pipelines.runner import run_pipeline
+from pipelines.schema import TABLES
 from pipelines.sinks import commit_partition, partition_dir, staging_dir
 
 RUN_DATE = "2026-11-23"
-TABLES = ("articles", "sentences", "failures", "runs")
 STORIES = 10
 SLOW = 0.5
 """Seconds each story page takes, so the child is still fetching when it is killed."""

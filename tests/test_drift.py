@@ -15,6 +15,7 @@ import pytest
 from finsent.cli import main
 from model.predict import SentimentClassifier
 from model.reference import DESCRIPTORS, PREDICTION_COLUMNS, read_reference, write_reference
+from pipelines.schema import TABLES
 from reports.data import ParquetSource
 from reports.drift import DriftSummary, compute_drift, status_of, worst
 
@@ -75,7 +76,7 @@ def test_short_sentence_reference_flags_sentence_length_drift(demo_data: DemoDat
 def test_trailing_days_reference_and_shares(demo_data: DemoData, tmp_path: Path, capsys):
     data = tmp_path / "data"
     shutil.copytree(demo_data.data, data)
-    for table in ("articles", "sentences", "failures", "runs"):
+    for table in TABLES:
         shutil.copytree(data / table / f"run_date={demo_data.date}", data / table / "run_date=2026-11-20")
     out = tmp_path / "out"
     assert main(["drift", "--data", str(data), "--out", str(out), "--reference", "trailing", "--days", "3"]) == 0

@@ -37,10 +37,10 @@ from faultsite import (
 from pipelines.feeds import parse_feed
 from pipelines.records import FeedConfig
 from pipelines.runner import RunOutcome, run_pipeline
+from pipelines.schema import TABLES
 from pipelines.urls import canonicalize_url, make_article_id
 
 RUN_DATE = "2026-11-23"
-TABLES = ("articles", "sentences", "failures", "runs")
 ROUTES = ("/error-500", "/error-503", "/reset", "/rate-limited", "/hang", "/trickle", "/flaky",
           "/busy-then-ok", "/forbidden", "/loop-a", "/loop-b", "/chain-0", "/chain-3", "/chain-4",
           "/to-metadata", "/gzip-bomb")

@@ -13,6 +13,7 @@ import lxml.html
 import pytest
 
 from finsent.cli import main
+from pipelines.schema import TABLES
 from reports.daily import trend_points
 from reports.data import ARTICLE_COLUMNS, ParquetSource
 from reports.render import signed
@@ -24,9 +25,9 @@ pytest_plugins = ["report_fixtures"]
 
 
 def query(data: Path, sql: str, *params) -> list[tuple]:
-    """Run `sql` with {articles}, {sentences}, {failures}, {runs} as hive-partitioned Parquet."""
+    """Run `sql` with each table of `TABLES` ({articles}, {sentences}, ...) as hive-partitioned Parquet."""
     tables = {name: f"read_parquet('{data}/{name}/*/*.parquet', hive_partitioning = true)"
-              for name in ("articles", "sentences", "failures", "runs")}
+              for name in TABLES}
     return duckdb.execute(sql.format(**tables), list(params)).fetchall()
 
 
@@ -157,7 +158,7 @@ def test_trend_places_articles_on_their_publication_day_once(demo_data: DemoData
     # A second run date storing the same articles again (as --reprocess would) must not double-count.
     data = tmp_path / "data"
     shutil.copytree(demo_data.data, data)
-    for table in ("articles", "sentences", "failures", "runs"):
+    for table in TABLES:
         shutil.copytree(data / table / f"run_date={demo_data.date}", data / table / "run_date=2026-11-22")
     window = ParquetSource(data).read("articles", dt.date(2026, 10, 1), demo_data.date, ARTICLE_COLUMNS)
     points = {p.day: p for p in trend_points(window, demo_data.date)}
