@@ -85,7 +85,25 @@ def build_parser() -> Parser:
     for add in (add_pipeline_commands, add_model_commands, add_report_commands, add_query_commands):
         add(_Commands(commands, flags))
     parser.command_names = frozenset(commands.choices)
+    for command in commands.choices.values():
+        add_spelling_aliases(command)
     return parser
+
+
+def add_spelling_aliases(parser: argparse.ArgumentParser) -> None:
+    """Give every long option both spellings, `--run_date` first and `--run-date` as its declared alias.
+
+    One style for finsent's own options (underscores, as Beam's), whichever way a command declared
+    them, without ever dropping the other spelling silently.
+    """
+    for action in parser._actions:
+        longs = [flag for flag in action.option_strings if flag.startswith("--")]
+        for flag in longs:
+            for spelling in ("--" + flag[2:].replace("-", "_"), "--" + flag[2:].replace("_", "-")):
+                if spelling not in parser._option_string_actions:
+                    parser._option_string_actions[spelling] = action
+                    action.option_strings.append(spelling)
+        action.option_strings.sort(key=lambda flag: (flag.startswith("--"), "-" in flag[2:]))
 
 
 class _Commands:

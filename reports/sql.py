@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from finsent.constants import DEFAULT_OUTPUT
 from finsent.errors import FinsentError, UsageError
 
 QUERY_DIR = Path(__file__).with_name("queries")
@@ -299,7 +300,7 @@ def add_query_commands(commands: argparse._SubParsersAction) -> None:
     query.add_argument("query", nargs="?", help="shipped query name, path of a .sql file, or SQL text")
     query.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                        help="query parameter (repeatable), e.g. --param run_date=2026-11-23")
-    query.add_argument("--data", default=None, help="the pipeline's --output folder (default ./finsent-data)")
+    query.add_argument("--data", default=DEFAULT_OUTPUT, help="the pipeline's --output folder")
     query.add_argument("--format", choices=FORMATS, default="table", help="output format")
     query.add_argument("--bigquery", action="store_true", help="run on BigQuery instead of local Parquet")
     query.add_argument("--bigquery_dataset", default=None, help="PROJECT:DATASET holding the tables")
@@ -322,9 +323,7 @@ def run_query_command(args: argparse.Namespace) -> int:
                 raise QueryError("--bigquery needs --bigquery_dataset PROJECT:DATASET")
             result = run_bigquery(query, params, args.bigquery_dataset)
         else:
-            from finsent.constants import DEFAULT_OUTPUT
-
-            result = run_duckdb(query, params, args.data or DEFAULT_OUTPUT)
+            result = run_duckdb(query, params, args.data)
     except QueryError as error:
         print(f"finsent query: {error}", file=sys.stderr)
         return 2
