@@ -227,7 +227,7 @@ def test_a_folder_without_runs_gives_empty_results_not_errors(capsys, tmp_path):
 
 def test_a_missing_data_folder_is_named(capsys, tmp_path):
     assert main(["query", "runs_overview", "--data", str(tmp_path / "nope"),
-                 "--param", "run_date=2026-11-23"]) == 2
+                 "--param", "run_date=2026-11-23"]) == 1  # a missing folder is bad input, not a usage error
     assert "nope is not a folder" in capsys.readouterr().err
 
 
