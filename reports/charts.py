@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import matplotlib
@@ -20,6 +21,7 @@ INK = "#1f2328"
 GRID = "#d8dee4"
 LABEL_COLOURS = {"negative": NEGATIVE, "neutral": NEUTRAL, "positive": POSITIVE}
 WIDTH_IN, DPI = 6.4, 150
+MAX_DATE_LABELS = 8
 
 
 def _figure(height: float) -> tuple[Figure, plt.Axes]:
@@ -47,11 +49,15 @@ def tone(value: float | None) -> str:
 
 
 def trend_chart(report: DailyReport) -> bytes:
-    """Daily net sentiment (line, coloured points) over article counts (grey bars), 30 days."""
+    """Daily net sentiment (line, coloured points) over story counts (grey bars), days with data only.
+
+    The axis spans the first to the last day with stories (at most the 30-day window); at most
+    `MAX_DATE_LABELS` date labels, so they never overlap.
+    """
     figure, counts = _figure(2.4)
     days = [point.day for point in report.trend]
     counts.bar(days, [point.articles for point in report.trend], color="#eaeef2", width=0.8, zorder=1)
-    counts.set_ylabel("articles", fontsize=8, color=NEUTRAL)
+    counts.set_ylabel("stories", fontsize=8, color=NEUTRAL)
     counts.spines["left"].set_visible(False)
     net = counts.twinx()
     known = [p for p in report.trend if p.net_sentiment is not None]
@@ -67,8 +73,16 @@ def trend_chart(report: DailyReport) -> bytes:
     net.tick_params(colors=INK, labelsize=8)
     for side in ("top", "right"):
         net.spines[side].set_visible(False)
+    locator = matplotlib.dates.AutoDateLocator(minticks=2, maxticks=MAX_DATE_LABELS)
+    locator.intervald[matplotlib.dates.DAILY] = [1, 2, 3, 7, 14]
+    counts.xaxis.set_major_locator(locator)
     counts.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%d %b"))
-    counts.set_title("Net sentiment by publication day, last 30 days", fontsize=9, color=INK, loc="left")
+    if days:
+        first, last = (dt.datetime.combine(day, dt.time()) for day in (days[0], days[-1]))
+        counts.set_xlim(first - dt.timedelta(hours=14), last + dt.timedelta(hours=14))
+    since = f"since {days[0]:%d %b}" if days else "no data"
+    counts.set_title(f"Net sentiment by publication day, {since} (days with stories)", fontsize=9, color=INK,
+                     loc="left")
     return _png(figure)
 
 
@@ -110,7 +124,12 @@ def label_chart(report: DailyReport) -> bytes:
 
 
 def render_charts(report: DailyReport) -> dict[str, bytes]:
-    """Every chart of the report, by the name the templates use."""
-    return {"trend": trend_chart(report), "sources": group_chart(report.by_source, "Net sentiment by source"),
-            "feeds": group_chart(report.by_feed, "Net sentiment by feed"),
-            "tags": group_chart(report.by_tag, "Net sentiment by tag"), "labels": label_chart(report)}
+    """Every chart the report shows, by the name the templates use (no by-feed chart when it would
+    repeat by-source, no trend without data)."""
+    charts = {"sources": group_chart(report.by_source, "Net sentiment by source"),
+              "tags": group_chart(report.by_tag, "Net sentiment by tag"), "labels": label_chart(report)}
+    if report.trend:
+        charts["trend"] = trend_chart(report)
+    if not report.feeds_repeat_sources:
+        charts["feeds"] = group_chart(report.by_feed, "Net sentiment by feed")
+    return charts

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from finsent.constants import DEFAULT_OUTPUT
-from finsent.errors import FinsentError
+from finsent.errors import EXIT_DRIFT, FinsentError
 
 DEFAULT_REPORTS = "./finsent-reports"
 
@@ -24,10 +24,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--date", default=None, help="YYYY-MM-DD run date (default: the latest in the data)")
 
 
+def _add_watchlist(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--watchlist", default=None, metavar="FILE",
+                        help="tickers (one or more a line, # comments) shown first, with every article naming them")
+
+
 def add_report_commands(commands: argparse._SubParsersAction) -> None:
     """Register `report`, `drift` and `email`."""
     report = commands.add_parser("report", help="write the daily HTML report of one run date")
     _add_common(report)
+    _add_watchlist(report)
     report.set_defaults(handler=run_report)
 
     drift = commands.add_parser("drift", help="drift of one day vs the model's training data or trailing days")
@@ -38,10 +44,13 @@ def add_report_commands(commands: argparse._SubParsersAction) -> None:
     drift.add_argument("--days", type=int, default=7, help="trailing days compared with (default 7)")
     drift.add_argument("--reference-file", default=None,
                        help="reference_predictions.parquet to use (default: the shipped model's)")
+    drift.add_argument("--fail-on-drift", action="store_true",
+                       help=f"exit {EXIT_DRIFT} when the status is drift (summary still written)")
     drift.set_defaults(handler=run_drift)
 
     email = commands.add_parser("email", help="email the daily report (SMTP settings: options or FINSENT_* env)")
     _add_common(email)
+    _add_watchlist(email)
     add_email_options(email)
     email.set_defaults(handler=run_email)
 
@@ -76,18 +85,20 @@ def report_path(out: Path, date: dt.date) -> Path:
     return out / f"finsent-report-{date.isoformat()}.html"
 
 
-def write_report(data: str, out: str, date: str | None) -> Path:
+def write_report(data: str, out: str, date: str | None, watchlist: str | None = None) -> Path:
     """Write the standalone daily report (charts as data: URIs); includes the drift summary if any."""
     from reports.charts import render_charts
     from reports.daily import build_daily_report
     from reports.data import open_source, resolve_date
     from reports.drift import load_summary
+    from reports.movers import load_watchlist
     from reports.render import data_uri, render_daily_html
 
+    tickers = load_watchlist(watchlist) if watchlist else ()
     folder = output_folder(out)
     source = open_source(data)
     day = resolve_date(source, date)
-    report = build_daily_report(source, day)
+    report = build_daily_report(source, day, tickers)
     charts = render_charts(report)
     drift = load_summary(folder, day)
     link = drift.evidently_html if drift is not None and drift.evidently_html else None
@@ -104,16 +115,16 @@ def write_drift(data: str, out: str, date: str | None, reference: str = "trainin
     Returns the JSON summary's path and the status.
     """
     from reports.data import open_source, resolve_date
-    from reports.drift import TRAINING_REFERENCE, compute_drift, summary_path
+    from reports.drift import TRAINING_REFERENCE, compute_drift, reference_kind, summary_path
     from reports.render import render_drift_html
 
     folder = output_folder(out)
     source = open_source(data)
     day = resolve_date(source, date)
+    path = summary_path(folder, day, reference_kind(reference, days))
     summary = compute_drift(source, day, reference, days,
                             Path(reference_file) if reference_file else TRAINING_REFERENCE,
-                            folder / f"drift-{day.isoformat()}-evidently.html")
-    path = summary_path(folder, day)
+                            path.with_name(path.stem + "-evidently.html"))
     path.write_text(summary.to_json(), encoding="utf-8")
     path.with_suffix(".html").write_text(render_drift_html(summary), encoding="utf-8")
     return path, summary.status
@@ -121,7 +132,7 @@ def write_drift(data: str, out: str, date: str | None, reference: str = "trainin
 
 def email_report(data: str, out: str, date: str | None, recipients: list[str], sender: str | None = None,
                  host: str | None = None, port: int | None = None, user: str | None = None,
-                 security: str | None = None) -> str:
+                 security: str | None = None, watchlist: str | None = None) -> str:
     """Build the email of the day's report (with the drift summary in `out`, if any) and send it.
 
     Returns the subject.
@@ -134,10 +145,12 @@ def email_report(data: str, out: str, date: str | None, recipients: list[str], s
     from reports.data import open_source, resolve_date
     from reports.drift import load_summary
     from reports.mail import build_message, send
+    from reports.movers import load_watchlist
 
+    tickers = load_watchlist(watchlist) if watchlist else ()
     source = open_source(data)
     day = resolve_date(source, date)
-    report = build_daily_report(source, day)
+    report = build_daily_report(source, day, tickers)
     message = build_message(report, load_summary(Path(out), day), render_charts(report), settings.sender,
                             recipients)
     send(message, settings)
@@ -147,24 +160,26 @@ def email_report(data: str, out: str, date: str | None, recipients: list[str], s
 def run_report(args: argparse.Namespace) -> int:
     """`finsent report`."""
     started = time.perf_counter()
-    path = write_report(args.data, args.out, args.date)
+    path = write_report(args.data, args.out, args.date, args.watchlist)
     print(f"report written to {path} in {time.perf_counter() - started:.1f} s")
     return 0
 
 
 def run_drift(args: argparse.Namespace) -> int:
     """`finsent drift`."""
+    from reports.drift import status_phrase
+
     started = time.perf_counter()
     path, status = write_drift(args.data, args.out, args.date, args.reference, args.days, args.reference_file)
-    print(f"drift {status}: summary {path} (+ .html, evidently report beside it) "
+    print(f"{status_phrase(status)}: summary {path} (+ .html, evidently report beside it) "
           f"in {time.perf_counter() - started:.1f} s")
-    return 0
+    return EXIT_DRIFT if args.fail_on_drift and status == "drift" else 0
 
 
 def run_email(args: argparse.Namespace) -> int:
     """`finsent email`."""
     sent = email_report(args.data, args.out, args.date, args.to, args.sender, args.smtp_host,
-                        args.smtp_port, args.smtp_user, args.smtp_security)
+                        args.smtp_port, args.smtp_user, args.smtp_security, args.watchlist)
     print(f"sent to {', '.join(args.to)}: {sent}")
     return 0
 
@@ -174,12 +189,12 @@ def report_after_run(output: str, run_date: dt.date, email_to: list[str], out: s
 
     Drift uses the shipped training reference, or the trailing 7 days when the model has none.
     """
-    from reports.drift import TRAINING_REFERENCE
+    from reports.drift import TRAINING_REFERENCE, status_phrase
 
     date = run_date.isoformat()
     reference = "training" if TRAINING_REFERENCE.is_file() else "trailing"
     summary, status = write_drift(output, out, date, reference)
-    print(f"drift {status} (reference: {reference}): {summary}")
+    print(f"{status_phrase(status)} (reference: {reference}): {summary}")
     print(f"report: {write_report(output, out, date)}")
     if email_to:
         print(f"sent to {', '.join(email_to)}: {email_report(output, out, date, email_to)}")

@@ -1,29 +1,35 @@
 """The numbers of the daily report for one run date, computed from a `ResultsSource`.
 
-Definitions (the report's footer repeats them):
-- the *day's* articles, sentences and failures are the rows of that run date;
-- an article's score is the mean over its sentences of P(positive) − P(negative), in [−1, 1];
+Definitions (the report's footer and README's "Metrics" section repeat them):
+- an article's *score* is the mean over its sentences of P(positive) − P(negative), in [−1, 1];
   *net sentiment* of a set of articles is the mean score of its classified (English) articles;
-- the *trend* places each article on the UTC day it was published (its run date when the page
-  gave no date), so a run that stored several days of news — a backfill, or the demo, whose one
-  run holds a week — still draws one point per day; an article stored by several run dates
-  counts once (its latest). Articles stored by runs up to `TREND_LOOKBACK_DAYS` after their
-  publication day are found; later backfills of old news are left out of the trend;
-- the change is the day's net sentiment minus the mean of the trend's points of the seven days
-  before it (days without articles are skipped);
-- syndicated copies of one wire story (same `story_id`) count once in net sentiment, the trend
-  and the top articles: the copy whose article_id is the story_id stands for the story. Tables
-  by source and feed keep every copy, since each is that publisher's article.
+- an article's *day* is the UTC day it was published (its run date when the page gave no date);
+  the headline net sentiment, the trend, the 7-day comparison, the movers and the watchlist all
+  use it, so the headline is the trend's last point. Articles stored by runs up to the report's
+  date are read, `TREND_LOOKBACK_DAYS` back, an article stored by several run dates counting
+  once (its latest copy);
+- the *7-day comparison* is the day's net sentiment minus the net sentiment of the seven days
+  before it (all their stories together);
+- syndicated copies of one wire story (same `story_id`) count once in net sentiment, the trend,
+  the movers and the top articles: the copy whose article_id is the story_id stands for the story;
+- the sections about what the run stored (article counts, top articles, tables by source, feed
+  and tag, companies, labels, failures) cover the rows of the run date. Tables by source and feed
+  keep every copy, since each is that publisher's article.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from reports.data import ARTICLE_COLUMNS, ResultsSource
+
+if TYPE_CHECKING:
+    from reports.movers import Mover, WatchItem
 
 TREND_DAYS = 30
 TRAILING_DAYS = 7
@@ -47,7 +53,8 @@ class Headline:
     failures: int
     feed_failures: int
     net_sentiment: float | None
-    trailing_mean: float | None
+    day_stories: int
+    previous_net_sentiment: float | None
     change: float | None
 
 
@@ -148,6 +155,13 @@ class DailyReport:
     freshness: Freshness
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     companies: list[CompanyItem] = field(default_factory=list)
+    movers: list[Mover] = field(default_factory=list)
+    watchlist: list[WatchItem] = field(default_factory=list)
+
+    @property
+    def feeds_repeat_sources(self) -> bool:
+        """True when every source has exactly one feed, so a by-feed section would repeat by-source."""
+        return len(self.by_feed) == len(self.by_source)
 
 
 def one_per_story(articles: pd.DataFrame) -> pd.DataFrame:
@@ -184,25 +198,32 @@ def group_sentiment(articles: pd.DataFrame, column: str) -> list[GroupRow]:
     return sorted(rows, key=lambda row: (-row.articles, row.name))
 
 
-def trend_points(articles: pd.DataFrame, end: dt.date, days: int = TREND_DAYS) -> list[TrendPoint]:
-    """Daily net sentiment of the `days` days ending `end`, by publication day (see module doc)."""
-    latest = one_per_story(articles.sort_values("run_date").drop_duplicates("article_id", keep="last"))
-    published = pd.to_datetime(latest["published_at"], utc=True).dt.date
-    day = published.where(latest["published_at"].notna(), latest["run_date"])
+def news_day(articles: pd.DataFrame) -> pd.Series:
+    """Each article's day: the UTC day it was published, else its run date."""
+    published = pd.to_datetime(articles["published_at"], utc=True).dt.date
+    return published.where(articles["published_at"].notna(), articles["run_date"])
+
+
+def latest_copies(window: pd.DataFrame) -> pd.DataFrame:
+    """Each article of `window` once (the copy of its latest run date), with its `day` column."""
+    latest = window.sort_values("run_date").drop_duplicates("article_id", keep="last")
+    return latest.assign(day=news_day(latest))
+
+
+def trend_points(stories: pd.DataFrame, end: dt.date, days: int = TREND_DAYS) -> list[TrendPoint]:
+    """Net sentiment per day of the `days` days ending `end` that have stories.
+
+    `stories`: `one_per_story(latest_copies(window))`.
+    """
     start = end - dt.timedelta(days=days - 1)
-    points = []
-    for offset in range(days):
-        current = start + dt.timedelta(days=offset)
-        scores = latest.loc[day == current, "score"]
-        points.append(TrendPoint(current, net_sentiment(scores), len(scores)))
-    return points
+    shown = stories[(stories["day"] >= start) & (stories["day"] <= end)]
+    return [TrendPoint(day, net_sentiment(group["score"]), len(group))
+            for day, group in sorted(shown.groupby("day"), key=lambda item: item[0])]
 
 
-def trailing_mean(trend: list[TrendPoint], date: dt.date, days: int = TRAILING_DAYS) -> float | None:
-    """Mean net sentiment of the trend's days in [date − days, date − 1] that had articles."""
-    values = [p.net_sentiment for p in trend
-              if date - dt.timedelta(days=days) <= p.day < date and p.net_sentiment is not None]
-    return sum(values) / len(values) if values else None
+def previous_days(stories: pd.DataFrame, date: dt.date, days: int = TRAILING_DAYS) -> pd.DataFrame:
+    """The stories of the `days` days before `date`."""
+    return stories[(stories["day"] >= date - dt.timedelta(days=days)) & (stories["day"] < date)]
 
 
 def _evidence(rows: list[dict] | None) -> tuple[Evidence, ...]:
@@ -271,25 +292,35 @@ def _latest(values: pd.Series) -> dt.datetime | None:
     return None if valid.empty else pd.Timestamp(valid.max()).to_pydatetime()
 
 
-def build_daily_report(source: ResultsSource, date: dt.date) -> DailyReport:
-    """Read the day (and the trend's window) from `source` and compute the report's numbers."""
+def build_daily_report(source: ResultsSource, date: dt.date, watchlist: Sequence[str] = ()) -> DailyReport:
+    """Read the day (and the trend's window) from `source` and compute the report's numbers.
+
+    `watchlist`: tickers whose section comes first, with every article of the day naming them.
+    """
+    from reports.movers import company_movers, mention_rows, source_movers, top_movers, watch_items
+
     window_start = date - dt.timedelta(days=TREND_DAYS - 1 + TREND_LOOKBACK_DAYS)
     window = source.read("articles", window_start, date, ARTICLE_COLUMNS)
     articles = window[window["run_date"] == date]
     sentences = source.read("sentences", date, date, ["label"])
     failures = source.read("failures", date, date, ["stage", "feed", "url", "reason", "entry_level"])
     runs = source.read("runs", date, date, ["run_id", "finished_at", "model_version"])
-    trend = trend_points(window, date)
+    latest = latest_copies(window)
+    dated = one_per_story(latest)
+    trend = trend_points(dated, date)
+    today = dated[dated["day"] == date]
+    net = net_sentiment(today["score"])
+    previous = net_sentiment(previous_days(dated, date)["score"])
+    mentions = mention_rows(source.read("mentions", window_start, date, MENTION_COLUMNS + ("run_date",)), latest,
+                            _texts(source, latest, date))
     stories = one_per_story(articles)
-    net = net_sentiment(stories["score"])
-    trailing = trailing_mean(trend, date)
     entry_level = failures["entry_level"].astype(bool)
     headline = Headline(
         articles=len(articles), stories=len(stories), classified=int(articles["classified"].sum()),
         non_english=int((~articles["classified"].astype(bool)).sum()), sentences=len(sentences),
         sources=articles["source"].nunique(), failures=int(entry_level.sum()),
-        feed_failures=int((~entry_level).sum()), net_sentiment=net, trailing_mean=trailing,
-        change=None if net is None or trailing is None else net - trailing)
+        feed_failures=int((~entry_level).sum()), net_sentiment=net, day_stories=len(today),
+        previous_net_sentiment=previous, change=None if net is None or previous is None else net - previous)
     versions = set(articles["model_version"].dropna()) or set(runs["model_version"].dropna())
     return DailyReport(
         date=date, headline=headline, by_source=group_sentiment(articles, "source"),
@@ -300,4 +331,23 @@ def build_daily_report(source: ResultsSource, date: dt.date) -> DailyReport:
         failures=failure_groups(failures), model_versions=tuple(sorted(versions)),
         freshness=Freshness(tuple(sorted(runs["run_id"])), _latest(runs["finished_at"]),
                             _latest(articles["scraped_at"]), _latest(articles["published_at"])),
-        companies=most_discussed(source, date))
+        companies=most_discussed(source, date),
+        movers=top_movers(company_movers(mentions, date) + source_movers(latest, date)),
+        watchlist=watch_items(watchlist, mentions, date, _company_names()) if watchlist else [])
+
+
+def _texts(source: ResultsSource, latest: pd.DataFrame, date: dt.date) -> pd.DataFrame:
+    """Text of the sentences of the articles of the report's trailing days (movers and watchlist show them)."""
+    recent = latest[latest["day"] >= date - dt.timedelta(days=TRAILING_DAYS)]
+    if recent.empty:
+        return pd.DataFrame({"sentence_id": pd.Series(dtype=str), "text": pd.Series(dtype=str)})
+    texts = source.read("sentences", min(recent["run_date"]), date, ["sentence_id", "article_id", "text"])
+    return texts[texts["article_id"].isin(set(recent["article_id"]))][["sentence_id", "text"]].drop_duplicates(
+        "sentence_id")
+
+
+def _company_names() -> dict[str, str]:
+    """Ticker → name of the shipped company dictionary (for watchlist companies not mentioned)."""
+    from pipelines.mentions import load_companies
+
+    return {company.ticker: company.name for company in load_companies()}

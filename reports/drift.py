@@ -10,8 +10,10 @@ Signals (each ok / warning / drift, with the distance that decided it):
   days' articles and failures (the training data has no articles), plus fixed ceilings that
   apply even without trailing data.
 A signal is *drift* at or above its threshold, *warning* from two thirds of it (day-sized samples
-of one distribution differ by about 0.05 in normed Wasserstein distance from sampling alone); the summary's status is
-its worst signal's. Only offline evidently metrics are used: its sentiment and OOV descriptors
+of one distribution differ by about 0.05 in normed Wasserstein distance from sampling alone);
+*insufficient* when the day or the reference has fewer than `MIN_ROWS` sentences to compare, so a
+young deployment's trailing reference never reads as "ok". The summary's status is its worst
+signal's (ok < insufficient < warning < drift). Only offline evidently metrics are used: its sentiment and OOV descriptors
 call nltk.download and are never used here.
 """
 
@@ -35,7 +37,7 @@ from model.reference import (
 from reports.data import ResultsSource
 
 TRAINING_REFERENCE = SHIPPED_MODEL_DIR / REFERENCE_FILE
-STATUSES = ("ok", "warning", "drift")
+STATUSES = ("ok", "insufficient", "warning", "drift")
 MIN_ROWS = 10
 LABEL_THRESHOLD = 0.1
 NUMERIC_THRESHOLD = 0.15
@@ -75,6 +77,7 @@ class DriftSummary:
     reference_model_version: str | None
     notes: list[str] = field(default_factory=list)
     evidently_html: str | None = None
+    reference_kind: str = ""
 
     @property
     def moved(self) -> list[Signal]:
@@ -91,6 +94,17 @@ class DriftSummary:
         raw = json.loads(text)
         raw["signals"] = [Signal(**signal) for signal in raw["signals"]]
         return cls(**raw)
+
+
+def status_phrase(status: str | None) -> str:
+    """The status in words: `no drift`, `drift warning`, `drift detected`, `drift: insufficient reference …`."""
+    return {None: "drift not computed", "ok": "no drift", "warning": "drift warning", "drift": "drift detected",
+            "insufficient": f"drift: insufficient reference (fewer than {MIN_ROWS} sentences)"}[status]
+
+
+def reference_kind(reference: str, days: int) -> str:
+    """The reference's short name in file names: `training` or `trailing-7d`."""
+    return reference if reference == "training" else f"{reference}-{days}d"
 
 
 def status_of(score: float | None, threshold: float) -> str:
@@ -167,7 +181,7 @@ def sentence_signals(current: pd.DataFrame, reference: pd.DataFrame, html_path: 
     """Label, confidence, length and text-descriptor signals of the day vs the reference."""
     if len(current) < MIN_ROWS or len(reference) < MIN_ROWS:
         why = f"too few sentences to compare (day {len(current)}, reference {len(reference)}; need {MIN_ROWS})"
-        return [Signal("sentences", "Sentence predictions and text", "ok", "-", None, 0.0,
+        return [Signal("sentences", "Sentence predictions and text", "insufficient", "-", None, 0.0,
                        str(len(current)), str(len(reference)), why)]
     scores = run_evidently(current, reference, SENTENCE_CHECKS, html_path)
 
@@ -245,15 +259,16 @@ def compute_drift(source: ResultsSource, date: dt.date, reference: str = "traini
         status = worst([status, "warning"])
     return DriftSummary(date.isoformat(), reference_name, status, signals, len(current), len(reference_frame),
                         model_version, reference_version, notes,
-                        html_path.name if html_path is not None and html_path.exists() else None)
+                        html_path.name if html_path is not None and html_path.exists() else None,
+                        reference_kind(reference, days))
 
 
-def summary_path(out: Path, date: dt.date) -> Path:
-    """Where `finsent drift` writes the JSON summary of `date`."""
-    return out / f"drift-{date.isoformat()}.json"
+def summary_path(out: Path, date: dt.date, kind: str) -> Path:
+    """Where `finsent drift` writes the JSON summary of `date` against reference `kind` (`reference_kind`)."""
+    return out / f"drift-{date.isoformat()}-{kind}.json"
 
 
 def load_summary(out: Path, date: dt.date) -> DriftSummary | None:
-    """The drift summary of `date` in `out`, or None when `finsent drift` has not written one."""
-    path = summary_path(out, date)
-    return DriftSummary.from_json(path.read_text()) if path.is_file() else None
+    """The latest written drift summary of `date` in `out` (any reference), or None when there is none."""
+    paths = sorted(out.glob(f"drift-{date.isoformat()}-*.json"), key=lambda path: path.stat().st_mtime_ns)
+    return DriftSummary.from_json(paths[-1].read_text()) if paths else None

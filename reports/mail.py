@@ -16,7 +16,7 @@ from email.utils import make_msgid
 
 from reports.daily import DailyReport
 from reports.drift import DriftSummary
-from reports.render import render_daily_html, render_daily_text, signed
+from reports.render import drift_phrase, render_daily_html, render_daily_text, signed
 from reports.smtp import MailError, SmtpSettings
 
 
@@ -36,11 +36,12 @@ def one_line(text: str) -> str:
 
 
 def subject(report: DailyReport, drift: DriftSummary | None) -> str:
-    """`finsent 2026-11-23 · net +0.123 (Δ7d −0.010) · 40 articles · drift ok`."""
-    status = drift.status if drift is not None else "n/a"
+    """`finsent 2026-11-23 · net +0.123 (change vs 7 days −0.010) · top mover ACME −0.420 · 40 articles · no drift`."""
+    mover = report.movers[0] if report.movers else None
+    moved = f"top mover {mover.key} {signed(mover.change)}" if mover else "no mover"
     return one_line(f"finsent {report.date.isoformat()} · net {signed(report.headline.net_sentiment)} "
-                    f"(Δ7d {signed(report.headline.change)}) · {report.headline.articles} articles · "
-                    f"drift {status}")
+                    f"(change vs 7 days {signed(report.headline.change)}) · {moved} · "
+                    f"{report.headline.articles} articles · {drift_phrase(drift)}")
 
 
 def build_message(report: DailyReport, drift: DriftSummary | None, charts: dict[str, bytes],

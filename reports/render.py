@@ -16,11 +16,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from reports.charts import NEGATIVE, NEUTRAL, POSITIVE, tone
 from reports.daily import DailyReport
-from reports.drift import DriftSummary
+from reports.drift import DriftSummary, status_phrase
+from reports.movers import MIN_MOVER_ARTICLES, MIN_MOVER_SENTENCES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FONT = "-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif"
-STATUS_COLOURS = {"ok": POSITIVE, "warning": "#9a6700", "drift": NEGATIVE}
+STATUS_COLOURS = {"ok": POSITIVE, "insufficient": "#6e7781", "warning": "#9a6700", "drift": NEGATIVE}
+LICENCE_NOTE = ("Licence: the shipped model's weights are for non-commercial use only (trained on Financial "
+                "PhraseBank, CC BY-NC-SA 3.0; see model/artifacts/MODEL_CARD.md).")
 STYLES = {
     "body": f"margin:0;padding:0;background:#f6f8fa;font-family:{FONT};color:#1f2328;",
     "page": "max-width:760px;margin:0 auto;padding:20px 24px;background:#ffffff;",
@@ -64,6 +67,16 @@ def colour(value: float | None) -> str:
     return tone(value)
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """`1 source`, `4 sources`, `2 stories` (pass `plural_form` where adding an s is wrong)."""
+    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
+
+
+def drift_phrase(summary: DriftSummary | None) -> str:
+    """The drift status in words, for the report's subtitle and the email (see `status_phrase`)."""
+    return status_phrase(summary.status if summary is not None else None)
+
+
 def when(value: dt.datetime | dt.date | None) -> str:
     """A timestamp as `YYYY-MM-DD HH:MM UTC` (dates as `YYYY-MM-DD`); an en dash when missing."""
     if value is None:
@@ -79,8 +92,9 @@ def environment() -> Environment:
                       autoescape=select_autoescape(enabled_extensions=("html", "html.j2"),
                                                    default_for_string=True, default=False),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(signed=signed, colour=colour, when=when)
-    env.globals.update(S=STYLES, STATUS_COLOURS=STATUS_COLOURS, NEUTRAL=NEUTRAL,
+    env.filters.update(signed=signed, colour=colour, when=when, plural=plural, drift_phrase=drift_phrase)
+    env.globals.update(S=STYLES, STATUS_COLOURS=STATUS_COLOURS, NEUTRAL=NEUTRAL, LICENCE_NOTE=LICENCE_NOTE,
+                       MIN_MOVER_SENTENCES=MIN_MOVER_SENTENCES, MIN_MOVER_ARTICLES=MIN_MOVER_ARTICLES,
                        LABEL_COLOURS={"negative": NEGATIVE, "neutral": NEUTRAL, "positive": POSITIVE})
     return env
 
