@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,18 @@ def choice_key(entry: FeedEntry) -> tuple[Any, ...]:
     """The order that picks the kept entry: earliest published (undated last), then feed name, URL, guid."""
     published = entry.published_at or _LATEST
     return (entry.published_at is None, published, entry.feed, entry.url, entry.guid or "", entry.title or "")
+
+
+def merged(kept: FeedEntry, others: Iterable[FeedEntry]) -> FeedEntry:
+    """`kept` carrying the union of the feeds, tags and tickers of every entry of its article (kept's first)."""
+    group = [kept, *others]
+
+    def union(values: Iterable[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(values))
+
+    return replace(kept, feeds=union(entry.feed for entry in group),
+                   tags=union(tag for entry in group for tag in entry.tags),
+                   tickers=union(ticker for entry in group for ticker in entry.tickers))
 
 
 def stored_article_ids(output_root: str, before_run_date: date | str) -> set[str]:
@@ -105,13 +117,16 @@ class _PickOne(beam.DoFn):
         kept, *others = entries
         self._unique.inc()
         self._within_run.inc(len(others))
-        yield kept
+        yield merged(kept, others)
         for entry in others:
             yield TaggedOutput("duplicates", Duplicate(entry, WITHIN_RUN, kept.feed))
 
 
 class Deduplicate(beam.PTransform):
     """PCollection[FeedEntry] → one entry per article_id, plus the rest as `Duplicate` records.
+
+    The kept entry carries the union of the feeds, tags and tickers of all its article's entries
+    (`merged`), so an article listed by two feeds counts under both feeds' tags.
 
     `previous_ids` are the article_ids earlier run dates stored (a PCollection of str, or any
     iterable such as `stored_article_ids(...)`, or None); entries with one of them are set aside

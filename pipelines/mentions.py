@@ -274,6 +274,10 @@ class MentionMatcher:
             return Mention(company.ticker, company.name, company.exchange, text, kind, start)
         return Mention(local_ticker(symbol, exchange), None, exchange, text, kind, start)
 
+    def feed_ticker(self, symbol: str) -> str:
+        """The ticker a feed's `tickers` entry stands for, as mentions spell it."""
+        return self._ticker_mention(symbol.upper(), None, symbol, "ticker", 0).ticker
+
     def article_mentions(self, sentences: Sequence[str], feed_tickers: Iterable[str] = ()) -> list[list[Mention]]:
         """For each sentence of an article, in order, its mentions (one per company, first first)."""
         state = _ArticleState()
@@ -397,8 +401,11 @@ class _DetectFn(beam.DoFn):
                 for item, mentions in zip(classified, found, strict=True) for mention in mentions]
         self._counter.inc(len(rows))
         yield from rows
+        named = {row["ticker"] for row in rows}
+        declared = dict.fromkeys(self._matcher.feed_ticker(symbol) for symbol in feed_tickers)
         yield TaggedOutput(ANNOTATIONS, (article_id, {
-            "story_id": story_id, "entities": article_entities(rows, len(classified)) if rows else []}))
+            "story_id": story_id, "entities": article_entities(rows, len(classified)) if rows else [],
+            "tickers": [ticker for ticker in declared if ticker in named]}))
 
 
 class DetectMentions(beam.PTransform):
@@ -429,14 +436,14 @@ class DetectMentions(beam.PTransform):
 
 def _annotate(element: tuple[str, dict[str, list]]) -> Iterator[dict]:
     article_id, grouped = element
-    annotation = next(iter(grouped[ANNOTATIONS]), {"story_id": article_id, "entities": []})
+    annotation = next(iter(grouped[ANNOTATIONS]), {"story_id": article_id, "entities": [], "tickers": []})
     for row in grouped["articles"]:
         yield {**row, **annotation}
 
 
 class AnnotateArticles(beam.PTransform):
     """`{"articles": article rows, "annotations": DetectMentions' annotations}` → rows with
-    `story_id` and `entities` set."""
+    `story_id`, `entities` and `tickers` (the feeds' declared tickers the article names) set."""
 
     def expand(self, inputs: dict[str, beam.PCollection]) -> beam.PCollection:
         """Join each article row with its annotation."""

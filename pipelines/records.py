@@ -23,7 +23,11 @@ class FeedConfig:
 
 @dataclass(frozen=True)
 class FeedEntry:
-    """One item of a feed: where it links to and what the feed says about it."""
+    """One item of a feed: where it links to and what the feed says about it.
+
+    `feeds` lists every feed of the run that listed the article (set by Deduplicate, which also
+    merges their `tags` and `tickers`); empty means just `feed`.
+    """
 
     feed: str
     source: str
@@ -35,6 +39,7 @@ class FeedEntry:
     tickers: tuple[str, ...] = ()
     canonical_url: str = ""
     article_id: str = ""
+    feeds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,8 @@ def article_row(article: Article, classified: Iterable[Classified], run_id: str,
     entry = article.entry
     return {
         "article_id": article.article_id, "run_date": run_date, "url": article.url,
-        "final_url": article.final_url, "feed": entry.feed, "source": entry.source,
+        "final_url": article.final_url, "feed": entry.feed, "feeds": list(entry.feeds or (entry.feed,)),
+        "source": entry.source,
         "tags": list(entry.tags), "tickers": list(entry.tickers), "title": article.title,
         "authors": list(article.authors), "published_at": article.published_at or entry.published_at,
         "scraped_at": article.scraped_at, "language": article.language,

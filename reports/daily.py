@@ -184,11 +184,10 @@ def _label_counts(labels: pd.Series) -> dict[str, int]:
 
 
 def group_sentiment(articles: pd.DataFrame, column: str) -> list[GroupRow]:
-    """Per value of `column` (tags: per tag): article count, net sentiment, label counts.
-
-    Sorted by article count, then name.
+    """Per value of `column` (list columns `tags`, `feeds`: per element): article count, net sentiment,
+    label counts. Sorted by article count, then name.
     """
-    frame = articles.explode(column) if column == "tags" else articles
+    frame = articles.explode(column) if column in ("tags", "feeds") else articles
     frame = frame.dropna(subset=[column])
     rows = []
     for name, group in frame.groupby(column, sort=False):
@@ -311,7 +310,7 @@ def build_daily_report(source: ResultsSource, date: dt.date, watchlist: Sequence
     today = dated[dated["day"] == date]
     net = net_sentiment(today["score"])
     previous = net_sentiment(previous_days(dated, date)["score"])
-    mentions = mention_rows(source.read("mentions", window_start, date, MENTION_COLUMNS + ("run_date",)), latest,
+    mentions = mention_rows(source.read("mentions", window_start, date, (*MENTION_COLUMNS, "run_date")), latest,
                             _texts(source, latest, date))
     stories = one_per_story(articles)
     entry_level = failures["entry_level"].astype(bool)
@@ -324,7 +323,7 @@ def build_daily_report(source: ResultsSource, date: dt.date, watchlist: Sequence
     versions = set(articles["model_version"].dropna()) or set(runs["model_version"].dropna())
     return DailyReport(
         date=date, headline=headline, by_source=group_sentiment(articles, "source"),
-        by_feed=group_sentiment(articles, "feed"), by_tag=group_sentiment(articles, "tags"),
+        by_feed=group_sentiment(_with_feeds(articles), "feeds"), by_tag=group_sentiment(articles, "tags"),
         trend=trend, most_positive=top_articles(stories, positive=True),
         most_negative=top_articles(stories, positive=False),
         sentence_labels=_label_counts(sentences["label"]), article_labels=_label_counts(articles["label"]),
@@ -334,6 +333,12 @@ def build_daily_report(source: ResultsSource, date: dt.date, watchlist: Sequence
         companies=most_discussed(source, date),
         movers=top_movers(company_movers(mentions, date) + source_movers(latest, date)),
         watchlist=watch_items(watchlist, mentions, date, _company_names()) if watchlist else [])
+
+
+def _with_feeds(articles: pd.DataFrame) -> pd.DataFrame:
+    """`feeds` of each article; rows stored before that column existed name only their `feed`."""
+    return articles.assign(feeds=[list(feeds) if len(feeds) else [feed]
+                                  for feeds, feed in zip(articles["feeds"], articles["feed"], strict=True)])
 
 
 def _texts(source: ResultsSource, latest: pd.DataFrame, date: dt.date) -> pd.DataFrame:

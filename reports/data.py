@@ -20,7 +20,7 @@ from finsent.errors import FinsentError
 from pipelines.schema import TABLES
 
 #: Columns of `articles` the reports need (the full `text` column is left out: it is large).
-ARTICLE_COLUMNS = ("article_id", "run_date", "url", "final_url", "feed", "source", "tags", "title",
+ARTICLE_COLUMNS = ("article_id", "run_date", "url", "final_url", "feed", "feeds", "source", "tags", "title",
                    "published_at", "scraped_at", "language", "classified", "n_sentences", "n_positive",
                    "n_neutral", "n_negative", "score", "label", "evidence", "model_version", "run_id", "story_id")
 
@@ -92,7 +92,8 @@ class ParquetSource:
             return pd.DataFrame({name: pd.Series(dtype=object) for name in wanted})
         select = ", ".join(f'"{name}"' for name in wanted)
         frame = self._db.execute(
-            f"SELECT {select} FROM read_parquet(?, hive_partitioning = true) "  # noqa: S608 (names checked)
+            # union_by_name: partitions written before a column was added read it as NULL
+            f"SELECT {select} FROM read_parquet(?, hive_partitioning = true, union_by_name = true) "  # noqa: S608
             "WHERE run_date BETWEEN ? AND ?", [self._files(table), start, end]).df()
         if "run_date" in frame:
             frame["run_date"] = pd.to_datetime(frame["run_date"]).dt.date

@@ -13,8 +13,8 @@ A signal is *drift* at or above its threshold, *warning* from two thirds of it (
 of one distribution differ by about 0.05 in normed Wasserstein distance from sampling alone);
 *insufficient* when the day or the reference has fewer than `MIN_ROWS` sentences to compare, so a
 young deployment's trailing reference never reads as "ok". The summary's status is its worst
-signal's (ok < insufficient < warning < drift). Only offline evidently metrics are used: its sentiment and OOV descriptors
-call nltk.download and are never used here.
+signal's (ok < insufficient < warning < drift). Only offline evidently metrics are used: its
+sentiment and OOV descriptors call nltk.download and are never used here.
 """
 
 from __future__ import annotations

@@ -218,7 +218,7 @@ def open_duckdb(data_dir: str | Path):
     for table in TABLES:
         files = sorted(str(path) for path in (folder / table).glob("run_date=*/*.parquet"))
         if files:
-            connection.read_parquet(files, hive_partitioning=True).create_view(table)
+            connection.read_parquet(files, hive_partitioning=True, union_by_name=True).create_view(table)
         else:
             connection.register(table, arrow_schema(table, with_partition_column=True).empty_table())
     return connection
@@ -299,7 +299,8 @@ def add_query_commands(commands: argparse._SubParsersAction) -> None:
                     "Shipped queries: " + ", ".join(shipped_queries()))
     query.add_argument("query", nargs="?", help="shipped query name, path of a .sql file, or SQL text")
     query.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                       help="query parameter (repeatable), e.g. --param run_date=2026-11-23")
+                       help="query parameter (repeatable), e.g. --param run_date=2026-11-23; "
+                            "run_date defaults to the latest run date in the data")
     query.add_argument("--data", default=DEFAULT_OUTPUT, help="the pipeline's --output folder")
     query.add_argument("--format", choices=FORMATS, default="table", help="output format")
     query.add_argument("--bigquery", action="store_true", help="run on BigQuery instead of local Parquet")
@@ -317,18 +318,28 @@ def run_query_command(args: argparse.Namespace) -> int:
         if not args.query:
             raise QueryError("name a query (see finsent query --list), a .sql file or SQL text")
         query = load_query(args.query)
-        params = bind_params(query, args.param)
-        if args.bigquery:
-            if not args.bigquery_dataset:
-                raise QueryError("--bigquery needs --bigquery_dataset PROJECT:DATASET")
-            result = run_bigquery(query, params, args.bigquery_dataset)
-        else:
-            result = run_duckdb(query, params, args.data)
+        if args.bigquery and not args.bigquery_dataset:
+            raise QueryError("--bigquery needs --bigquery_dataset PROJECT:DATASET")
+        target = args.bigquery_dataset if args.bigquery else args.data
+        params = bind_params(query, _with_latest_run_date(query, args.param, args.bigquery, target))
+        result = (run_bigquery if args.bigquery else run_duckdb)(query, params, target)
     except QueryError as error:
         print(f"finsent query: {error}", file=sys.stderr)
         return 2
     print(format_result(result, args.format))
     return 0
+
+
+def _with_latest_run_date(query: Query, assignments: list[str], bigquery: bool, target: str) -> list[str]:
+    """`assignments`, plus `run_date=<the latest run date>` when the query uses @run_date and none is given."""
+    if "run_date" not in query.used or any(a.partition("=")[0].strip().lstrip("@") == "run_date"
+                                           for a in assignments):
+        return assignments
+    latest = _parsed("latest_run_date", "SELECT MAX(run_date) AS run_date FROM runs")
+    (value,), = (run_bigquery if bigquery else run_duckdb)(latest, {}, target).rows
+    if value is None:
+        raise QueryError(f"query {query.name} needs --param run_date=YYYY-MM-DD: there are no runs yet")
+    return [*assignments, f"run_date={value.isoformat()}"]
 
 
 def format_query_list() -> str:

@@ -1,5 +1,7 @@
--- Daily net sentiment by source: for one run date, how many articles each source published,
--- how they were labelled, their mean score, and net sentiment = (positive − negative) / classified.
+-- Daily sentiment by source: for one run date, how many articles each source published, how they
+-- were labelled, and their net sentiment = the mean article score of the classified articles (an
+-- article's score is the mean of P(positive) − P(negative) over its sentences). Every copy of a
+-- syndicated story counts: each is that publisher's article (as in the report's "By source").
 -- @param run_date DATE: the run date (partition) to report
 SELECT
   source,
@@ -8,9 +10,7 @@ SELECT
   COUNTIF(label = 'positive') AS positive,
   COUNTIF(label = 'neutral') AS neutral,
   COUNTIF(label = 'negative') AS negative,
-  ROUND(AVG(score), 4) AS mean_score,
-  ROUND(SAFE_DIVIDE(COUNTIF(label = 'positive') - COUNTIF(label = 'negative'), COUNTIF(classified)), 4)
-    AS net_sentiment
+  ROUND(AVG(score), 4) AS net_sentiment
 FROM articles
 WHERE run_date = @run_date
 GROUP BY source

@@ -1,7 +1,9 @@
--- Sentiment per company over the @days days ending at @run_date, from the sentences that mention it
--- (`mentions`): each syndicated story counts once (its copies share `story_id`; the copy with the
--- smallest article_id stands for it), mean_score = mean over stories of the mean sentence score,
--- net_sentiment = (positive − negative) / sentences of those stories.
+-- Mention sentiment by company: over the @days days ending at @run_date (run dates), for each company
+-- named in a sentence (`mentions`), the stories, articles and sentences naming it and its net
+-- sentiment = the mean over stories of the mean score of the sentences naming it (the report's
+-- "Most discussed companies"). Each syndicated story counts once: its copies share `story_id`,
+-- the copy with the smallest article_id stands for it. For articles by the tickers feeds.yaml
+-- declares, see article_sentiment_by_feed_ticker.
 -- @param run_date DATE: last day of the window
 -- @param days INT64 = 7: length of the window in days
 WITH windowed AS (
@@ -36,8 +38,7 @@ SELECT
   SUM(sentences) AS sentences,
   SUM(positive) AS positive,
   SUM(negative) AS negative,
-  ROUND(AVG(score), 4) AS mean_score,
-  ROUND(SAFE_DIVIDE(SUM(positive) - SUM(negative), SUM(sentences)), 4) AS net_sentiment
+  ROUND(AVG(score), 4) AS net_sentiment
 FROM per_story
 GROUP BY ticker
 ORDER BY stories DESC, sentences DESC, ticker
