@@ -63,6 +63,22 @@ def inject_hostile_text(data: Path, date: dt.date) -> str:
     return target["article_id"]
 
 
+def shipped(data: Path, name: str, **params: object) -> list[dict]:
+    """Rows of the shipped query `name` (reports/queries) over `data`, as `finsent query` runs it."""
+    from reports.sql import bind_params, load_query, run_duckdb
+
+    query = load_query(name)
+    return run_duckdb(query, bind_params(query, [f"{k}={v}" for k, v in params.items()]), data).records()
+
+
+def shown_as(shown: str, value: float | None) -> bool:
+    """Whether a page's signed 3-digit number (`+0.123`, `−0.045`) shows `value` (a query's, rounded
+    to 4 digits): equal within the two roundings."""
+    if value is None:
+        return shown == "–"
+    return abs(float(shown.replace("−", "-")) - value) <= 0.0005 + 0.00005 + 1e-9
+
+
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory) -> DemoData:
     """`finsent demo` output (one run, articles published over 8 days) with hostile text injected."""

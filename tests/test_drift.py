@@ -46,7 +46,7 @@ def test_reference_file_holds_predictions_and_descriptors_but_no_text(demo_data:
 
 
 def test_summary_of_a_day_against_its_own_distribution_is_ok(reports_out: Path, demo_data: DemoData):
-    summary = DriftSummary.from_json((reports_out / f"drift-{demo_data.date}.json").read_text())
+    summary = DriftSummary.from_json((reports_out / f"drift-{demo_data.date}-training.json").read_text())
     signals = {s.name: s for s in summary.signals}
     (sentences,), = duckdb.execute("SELECT count(*) FROM read_parquet(?)",
                                    [str(demo_data.data / "sentences" / "*" / "*.parquet")]).fetchall()
@@ -57,7 +57,7 @@ def test_summary_of_a_day_against_its_own_distribution_is_ok(reports_out: Path, 
     assert summary.status == "ok" and summary.moved == []
     evidently_html = reports_out / summary.evidently_html
     assert evidently_html.stat().st_size > 500_000
-    compact = (reports_out / f"drift-{demo_data.date}.html").read_text()
+    compact = (reports_out / f"drift-{demo_data.date}-training.html").read_text()
     assert "<script" not in compact and "Predicted label distribution" in compact
 
 
@@ -80,8 +80,8 @@ def test_trailing_days_reference_and_shares(demo_data: DemoData, tmp_path: Path,
         shutil.copytree(data / table / f"run_date={demo_data.date}", data / table / "run_date=2026-11-20")
     out = tmp_path / "out"
     assert main(["drift", "--data", str(data), "--out", str(out), "--reference", "trailing", "--days", "3"]) == 0
-    assert "drift ok" in capsys.readouterr().out
-    raw = json.loads((out / f"drift-{demo_data.date}.json").read_text())
+    assert capsys.readouterr().out.startswith("no drift: summary ")
+    raw = json.loads((out / f"drift-{demo_data.date}-trailing-3d.json").read_text())
     assert raw["reference"] == "trailing 3 days (2026-11-20 – 2026-11-22)"
     shares = {s["name"]: s for s in raw["signals"]}
     assert shares["non_english_share"]["score"] == 0.0 and shares["failed_share"]["score"] == 0.0

@@ -12,13 +12,13 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
 import pytest
 from aiosmtpd.controller import Controller
+from report_fixtures import shipped, shown_as
 
 from finsent.cli import main
 from reports.mail import parse_address
-from reports.render import signed
+from reports.render import LICENCE_NOTE
 from reports.smtp import MailError, smtp_settings
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def test_message_is_text_and_html_with_inline_chart_images(received):
     assert related.get_content_type() == "multipart/related"
     html_part, *images = related.get_payload()
     assert html_part.get_content_type() == "text/html"
-    assert len(images) == 5
+    assert len(images) == 4  # trend, sources, tags, labels: by feed would repeat by source
     html = html_part.get_content()
     referenced = set(re.findall(r'src="cid:([^"]+)"', html))
     attached = {image["Content-ID"].strip("<>") for image in images}
@@ -115,13 +115,24 @@ def test_html_has_inline_styles_only_and_no_script(received, demo_data: DemoData
     assert html.count('style="') > 50
 
 
-def test_subject_has_date_net_sentiment_and_drift_status(received, demo_data: DemoData):
-    # Net sentiment counts each syndicated story once: the copy whose article_id is its story_id.
-    (net,), = duckdb.execute("SELECT avg(score) FROM read_parquet(?) WHERE article_id = story_id",
-                             [str(demo_data.data / "articles" / "*" / "*.parquet")]).fetchall()
-    subject = received[1]["Subject"]
-    assert subject.startswith(f"finsent {demo_data.date} · net {signed(net)} ")
-    assert subject.endswith("· 40 articles · drift ok")
+def test_subject_has_net_sentiment_top_mover_and_drift_status_as_the_queries_say(received,
+                                                                                 demo_data: DemoData):
+    day = next(row for row in shipped(demo_data.data, "sentiment_trend", run_date=demo_data.date)
+               if row["day"] == demo_data.date)
+    top = shipped(demo_data.data, "movers", run_date=demo_data.date)[0]
+    words = received[1]["Subject"].split(" · ")
+    assert words[0] == f"finsent {demo_data.date}" and words[3:] == ["40 articles", "no drift"]
+    net, change = re.fullmatch(r"net (\S+) \(change vs 7 days (\S+)\)", words[1]).groups()
+    assert shown_as(net, day["net_sentiment"]) and shown_as(change, day["change"])
+    mover, moved = re.fullmatch(r"top mover (\S+) (\S+)", words[2]).groups()
+    assert mover == top["mover"] and shown_as(moved, top["change"])
+
+
+def test_both_parts_carry_the_licence_note_and_the_movers(received):
+    text = received[1].get_payload()[0].get_content()
+    html = received[1].get_payload()[1].get_payload()[0].get_content()
+    assert LICENCE_NOTE in text and LICENCE_NOTE in " ".join(html.split())
+    assert "Movers (net sentiment" in text and 'id="movers"' in html
 
 
 def test_plain_text_part_carries_the_headline_and_hostile_title_verbatim(received, demo_data: DemoData):

@@ -23,7 +23,7 @@ from pipelines.runner import run_pipeline
 from pipelines.schema import TABLES
 from reports.sql import bigquery_job_config, bind_params, load_query, shipped_queries, to_duckdb
 
-TICKERS = ["NGM", "ACME"]
+TICKERS = ["KSTL", "ACME"]  # KSTL: named by 2 of the feed's 10 articles; ACME by none
 
 
 def read_rows(output: Path, table: str) -> list[dict]:
@@ -87,23 +87,27 @@ def test_daily_sentiment_by_source_counts_each_sources_articles_and_labels(capsy
         assert row["classified"] == len(mine)
         assert (row["positive"], row["neutral"], row["negative"]) == (
             labels["positive"], labels["neutral"], labels["negative"])
-        assert row["net_sentiment"] == pytest.approx((labels["positive"] - labels["negative"]) / len(mine),
-                                                     abs=1e-4)
-        assert row["mean_score"] == pytest.approx(sum(a["score"] for a in mine) / len(mine), abs=1e-4)
+        # net sentiment = mean article score, the definition the report and the email use
+        assert row["net_sentiment"] == pytest.approx(sum(a["score"] for a in mine) / len(mine), abs=1e-4)
+        assert "mean_score" not in row
 
 
 def test_sentiment_trend_covers_the_window_by_publication_day(capsys, demo):
     end = demo["run_date"]
+    stories = [a for a in demo["articles"] if a["article_id"] == a["story_id"]]
+    expected = Counter((a["published_at"].date() if a["published_at"] else a["run_date"]) for a in stories)
     for days in (7, 2):
         rows = query(capsys, demo, "sentiment_trend", f"days={days}")
         first = end - timedelta(days=days - 1)
-        expected = Counter((a["published_at"] or a["scraped_at"]).date() for a in demo["articles"])
-        in_window = {day: n for day, n in expected.items() if first <= day <= end}
-        seen: Counter[date] = Counter()
-        for row in rows:
-            seen[date.fromisoformat(row["day"])] += row["articles"]
-        assert seen == in_window
-    assert len({row["day"] for row in query(capsys, demo, "sentiment_trend")}) == 7
+        assert {date.fromisoformat(row["day"]): row["stories"] for row in rows} == {
+            day: n for day, n in expected.items() if first <= day <= end}
+    rows = {date.fromisoformat(row["day"]): row for row in query(capsys, demo, "sentiment_trend")}
+    assert len(rows) == 8  # the demo's week: only days with stories
+    before = [a["score"] for a in stories if a["score"] is not None
+              and end - timedelta(days=7) <= a["published_at"].date() < end]
+    assert rows[end]["previous_7_days_net_sentiment"] == pytest.approx(sum(before) / len(before), abs=1e-4)
+    assert rows[end]["change"] == pytest.approx(
+        rows[end]["net_sentiment"] - rows[end]["previous_7_days_net_sentiment"], abs=2e-4)
 
 
 def test_most_negative_articles_are_the_lowest_scores_with_their_negative_evidence(capsys, demo):
@@ -119,11 +123,16 @@ def test_most_negative_articles_are_the_lowest_scores_with_their_negative_eviden
     assert len(query(capsys, demo, "most_negative_articles")) == min(10, len(demo["articles"]))
 
 
-def test_sentiment_by_ticker_unnests_the_feeds_tickers(capsys, demo):
-    rows = {row["ticker"]: row for row in query(capsys, demo, "sentiment_by_ticker")}
-    listed = [a for a in demo["articles"] if a["feed"] == demo["ticker_feed"]]
-    assert set(rows) == set(TICKERS)
-    assert all(row["articles"] == len(listed) and row["sources"] == 1 for row in rows.values())
+def test_feed_tickers_count_only_articles_that_name_the_company(capsys, demo):
+    rows = {row["ticker"]: row for row in query(capsys, demo, "article_sentiment_by_feed_ticker")}
+    listed = [a for a in demo["articles"] if demo["ticker_feed"] in a["feeds"]]
+    naming = {ticker: [a for a in listed if ticker in {e["ticker"] for e in a["entities"]}] for ticker in TICKERS}
+    assert naming["KSTL"] and len(naming["KSTL"]) < len(listed)  # the feed's other articles are about others
+    assert {ticker: row["articles"] for ticker, row in rows.items()} == {
+        ticker: len(found) for ticker, found in naming.items() if found}
+    assert all(row["sources"] == 1 for row in rows.values())
+    assert all("KSTL" not in a["tickers"] for a in listed if a not in naming["KSTL"])
+    assert all(a["tickers"] == [] for a in demo["articles"] if demo["ticker_feed"] not in a["feeds"])
 
 
 def test_sentiment_by_tag_counts_each_tag_once_per_article(capsys, demo):

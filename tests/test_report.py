@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 import duckdb
 import lxml.html
 import pytest
+from report_fixtures import shipped, shown_as
 
 from finsent.cli import main
 from pipelines.schema import TABLES
-from reports.daily import trend_points
+from reports.daily import latest_copies, one_per_story, trend_points
 from reports.data import ARTICLE_COLUMNS, ParquetSource
 from reports.render import signed
 
@@ -55,9 +56,9 @@ def table_rows(page, heading: str) -> list[list[str]]:
 def test_headline_numbers_match_duckdb(page, demo_data: DemoData):
     (articles, sources, stories), = query(demo_data.data, "SELECT count(*), count(DISTINCT source), "
                                           "count(DISTINCT story_id) FROM {articles} WHERE run_date = ?", demo_data.date)
-    # Net sentiment counts each syndicated story once: the copy whose article_id is the story_id.
-    (net,), = query(demo_data.data, "SELECT avg(score) FROM {articles} WHERE run_date = ? AND article_id = story_id",
-                    demo_data.date)
+    # Net sentiment: the stories published that day (each syndicated story once, by its own copy).
+    (net, day_stories), = query(demo_data.data, "SELECT avg(score), count(*) FROM {articles} "
+                                "WHERE CAST(published_at AS DATE) = ? AND article_id = story_id", demo_data.date)
     (sentences,), = query(demo_data.data, "SELECT count(*) FROM {sentences} WHERE run_date = ?", demo_data.date)
     (failures,), = query(demo_data.data, "SELECT count(*) FROM {failures} WHERE run_date = ? AND entry_level",
                          demo_data.date)
@@ -68,18 +69,20 @@ def test_headline_numbers_match_duckdb(page, demo_data: DemoData):
     assert kpi(page, "sources") == str(sources)
     assert kpi(page, "failures") == str(failures)
     assert kpi(page, "net") == signed(net)
+    assert f"{day_stories} stories that day" in " ".join(page.get_element_by_id("kpi-net").text_content().split())
 
 
-def test_change_is_against_the_mean_of_the_seven_days_before(page, demo_data: DemoData):
-    (trailing,), = query(demo_data.data, """
-        SELECT avg(day_net) FROM (
-            SELECT CAST(published_at AS DATE) AS day, avg(score) AS day_net FROM {articles}
-            WHERE score IS NOT NULL AND article_id = story_id GROUP BY day)
-        WHERE day BETWEEN ? AND ?""", demo_data.date - dt.timedelta(days=7), demo_data.date - dt.timedelta(days=1))
-    (net,), = query(demo_data.data, "SELECT avg(score) FROM {articles} WHERE run_date = ? AND article_id = story_id",
-                    demo_data.date)
-    change = page.get_element_by_id("kpi-net").text_content()
-    assert f"vs 7-day mean {signed(net - trailing)}" in " ".join(change.split())
+def test_headline_and_7_day_comparison_are_the_trend_querys_last_day(page, demo_data: DemoData):
+    (previous,), = query(demo_data.data, """
+        SELECT avg(score) FROM {articles} WHERE article_id = story_id
+        AND CAST(published_at AS DATE) BETWEEN ? AND ?""",
+        demo_data.date - dt.timedelta(days=7), demo_data.date - dt.timedelta(days=1))
+    day = next(row for row in shipped(demo_data.data, "sentiment_trend", run_date=demo_data.date)
+               if row["day"] == demo_data.date)
+    assert day["previous_7_days_net_sentiment"] == pytest.approx(previous, abs=1e-4)
+    assert shown_as(kpi(page, "net"), day["net_sentiment"])
+    assert shown_as(page.get_element_by_id("previous-net").text_content(), day["previous_7_days_net_sentiment"])
+    assert shown_as(page.get_element_by_id("net-change").text_content(), day["change"])
 
 
 def test_sentiment_by_source_table_matches_duckdb(page, demo_data: DemoData):
@@ -140,7 +143,7 @@ def test_most_positive_articles_are_the_highest_scores(page, demo_data: DemoData
 
 def test_charts_are_embedded_png_data_uris(page):
     sources = [img.get("src") for img in page.xpath("//img")]
-    assert len(sources) == 5
+    assert len(sources) == 4
     for src in sources:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
@@ -161,13 +164,15 @@ def test_trend_places_articles_on_their_publication_day_once(demo_data: DemoData
     for table in TABLES:
         shutil.copytree(data / table / f"run_date={demo_data.date}", data / table / "run_date=2026-11-22")
     window = ParquetSource(data).read("articles", dt.date(2026, 10, 1), demo_data.date, ARTICLE_COLUMNS)
-    points = {p.day: p for p in trend_points(window, demo_data.date)}
+    points = {p.day: p for p in trend_points(one_per_story(latest_copies(window)), demo_data.date)}
     expected = query(demo_data.data, "SELECT CAST(published_at AS DATE), count(*), avg(score) FROM {articles} "
                      "WHERE article_id = story_id GROUP BY 1")
-    assert len(points) == 30
-    assert {day: p.articles for day, p in points.items() if p.articles} == {day: n for day, n, _ in expected}
+    assert len(points) == 8  # only the days with stories, not 30
+    assert {day: p.articles for day, p in points.items()} == {day: n for day, n, _ in expected}
     for day, _, net in expected:
         assert points[day].net_sentiment == pytest.approx(net)
+    trend = shipped(data, "sentiment_trend", run_date=demo_data.date)
+    assert [(row["day"], row["stories"]) for row in trend] == [(p.day, p.articles) for p in points.values()]
 
 
 def test_unknown_date_and_missing_data_are_clear_errors(demo_data: DemoData, tmp_path: Path, capsys):
