@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import lxml.html
 import pytest
 from aiosmtpd.controller import Controller
 from report_fixtures import shipped, shown_as
@@ -131,7 +132,7 @@ def test_subject_has_net_sentiment_top_mover_and_drift_status_as_the_queries_say
 def test_both_parts_carry_the_licence_note_and_the_movers(received):
     text = received[1].get_payload()[0].get_content()
     html = received[1].get_payload()[1].get_payload()[0].get_content()
-    assert LICENCE_NOTE in text and LICENCE_NOTE in " ".join(html.split())
+    assert LICENCE_NOTE in text and LICENCE_NOTE in " ".join(lxml.html.fromstring(html).text_content().split())
     assert "Movers (net sentiment" in text and 'id="movers"' in html
 
 

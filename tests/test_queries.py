@@ -180,6 +180,14 @@ def test_runs_overview_shows_the_run_balanced(capsys, demo):
 
 # --- parameters are bound, never formatted into SQL ----------------------------------------------
 
+def test_run_date_defaults_to_the_latest_run_date_with_data(capsys, demo):
+    latest = query(capsys, demo, "runs_overview")
+    assert main(["query", "runs_overview", "--data", str(demo["output"]), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == latest
+    assert main(["query", "movers", "--data", str(demo["output"]), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == query(capsys, demo, "movers")
+
+
 def test_a_hostile_parameter_value_is_bound_as_data(capsys, demo):
     sql = "SELECT COUNT(*) AS n FROM articles WHERE source = @source"
     hostile = "'; DROP VIEW articles; SELECT '"
@@ -195,13 +203,13 @@ def test_declared_types_convert_values_and_defaults_apply():
     trend = load_query("sentiment_trend")
     bound = bind_params(trend, ["run_date=2026-11-23"])
     assert (bound["run_date"].type, bound["run_date"].value) == ("DATE", date(2026, 11, 23))
-    assert (bound["days"].type, bound["days"].value) == ("INT64", 7)
+    assert (bound["days"].type, bound["days"].value) == ("INT64", 30)  # the report's trend window
     adhoc = bind_params(load_query("SELECT @n, @x, @d, @s"), ["n=3", "x=0.5", "d=2026-01-02", "s=abc"])
     assert [p.type for p in adhoc.values()] == ["INT64", "FLOAT64", "DATE", "STRING"]
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["sentiment_trend"], "needs --param run_date=VALUE"),
+    (["sentiment_trend"], "needs --param run_date=YYYY-MM-DD: there are no runs yet"),
     (["sentiment_trend", "--param", "run_date=2026-11-23", "--param", "days=week"], "--param days: INT64"),
     (["sentiment_trend", "--param", "run_date=2026-11-23", "--param", "source=x"], "has no parameter @source"),
     (["no_such_query"], "unknown query 'no_such_query'"),

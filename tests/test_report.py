@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import itertools
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,7 +122,9 @@ def test_most_negative_articles_show_hostile_titles_as_text_with_evidence(page, 
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
     (url, score), = query(demo_data.data, "SELECT coalesce(final_url, url), score FROM {articles} "
                           "WHERE article_id = ?", demo_data.xss_article_id)
-    links = [a for a in page.xpath("//a") if a.text_content() == demo_data.xss_title]
+    heading = next(h for h in page.xpath("//h2") if h.text_content() == "Most negative")
+    section = list(itertools.takewhile(lambda e: e.tag != "h2", heading.itersiblings()))
+    links = [a for e in section for a in e.xpath(".//a") if a.text_content() == demo_data.xss_title]
     assert len(links) == 1 and links[0].get("href") == url
     article = links[0].getparent()
     assert signed(score) in article.text_content()

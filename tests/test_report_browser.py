@@ -52,7 +52,7 @@ def test_hostile_title_is_shown_as_text_not_run(report_url: str, demo_data: Demo
     dom = chromium("--dump-dom", report_url, profile=tmp_path / "profile").stdout
     page = lxml.html.fromstring(dom)
     assert page.xpath("//script") == []
-    assert [a.text_content() for a in page.xpath("//a")].count(demo_data.xss_title) == 1
+    assert demo_data.xss_title in [a.text_content() for a in page.xpath("//a")]
     assert demo_data.xss_sentence in page.text_content()
     assert page.xpath("//img[@src='x']") == []
     assert len(page.xpath("//img[starts-with(@src, 'data:image/png;base64,')]")) == 4
