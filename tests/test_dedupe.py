@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -63,6 +64,17 @@ def test_one_entry_per_article_and_the_rest_as_within_run_duplicates(order: list
         assert_that(dups, equal_to([("alpha", A_LATE.url, WITHIN_RUN, "beta"),
                                     ("zulu", A_EARLY.url, WITHIN_RUN, "beta"),
                                     ("aaa", A_UNDATED.url, WITHIN_RUN, "beta")]), label="dups")
+
+
+def test_the_kept_entry_carries_the_feeds_tags_and_tickers_of_every_feed_that_listed_it() -> None:
+    markets = replace(A_LATE, tags=("markets", "us"), tickers=("ACME",))
+    europe = replace(A_EARLY, tags=("europe", "markets"), tickers=("ACME", "BETA"))
+    with beam.Pipeline() as pipeline:
+        kept = (pipeline | beam.Create([markets, europe, B]) | Deduplicate()).unique
+        merged = kept | beam.Map(lambda e: (e.feed, e.feeds, e.tags, e.tickers))
+        assert_that(merged, equal_to([
+            ("zulu", ("zulu", "alpha"), ("europe", "markets", "us"), ("ACME", "BETA")),
+            ("alpha", ("alpha",), (), ())]))
 
 
 def test_articles_stored_by_earlier_runs_are_set_aside() -> None:

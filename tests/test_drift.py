@@ -61,7 +61,7 @@ def test_summary_of_a_day_against_its_own_distribution_is_ok(reports_out: Path, 
     assert "<script" not in compact and "Predicted label distribution" in compact
 
 
-def test_short_sentence_reference_flags_sentence_length_drift(demo_data: DemoData, tmp_path: Path):
+def test_short_sentence_reference_flags_sentence_length_drift(demo_data: DemoData, tmp_path: Path, capsys):
     short = sorted(day_texts(demo_data), key=len)[:60]
     reference = tmp_path / "short.parquet"
     write_reference(SentimentClassifier.load(demo_data.model, threads=1), short, reference)
@@ -71,6 +71,36 @@ def test_short_sentence_reference_flags_sentence_length_drift(demo_data: DemoDat
     assert signals["sentence_length"].score > signals["sentence_length"].threshold
     assert summary.status == "drift"
     assert "Sentence length (words)" in [s.title for s in summary.moved]
+    # --fail-on-drift: exit 4 (README "Exit codes"), the summary still written; without it, exit 0
+    common = ["drift", "--data", str(demo_data.data), "--out", str(tmp_path / "out"),
+              "--reference-file", str(reference)]
+    assert main([*common, "--fail-on-drift"]) == 4
+    assert capsys.readouterr().out.startswith("drift detected: summary ")
+    assert (tmp_path / "out" / f"drift-{demo_data.date}-training.json").is_file()
+    assert main(common) == 0
+
+
+def test_a_trailing_reference_without_earlier_days_is_insufficient_never_ok(demo_data: DemoData, tmp_path: Path,
+                                                                           capsys):
+    from reports.daily import build_daily_report
+    from reports.mail import subject
+    from reports.render import render_daily_text
+
+    out = tmp_path / "out"
+    common = ["--data", str(demo_data.data), "--out", str(out)]
+    assert main(["drift", *common, "--reference", "trailing", "--fail-on-drift"]) == 0  # not drift, not ok
+    printed = capsys.readouterr().out
+    assert printed.startswith("drift: insufficient reference (fewer than 10 sentences): summary ")
+    assert f"drift-{demo_data.date}-trailing-7d.json" in printed and "drift drift" not in printed
+    summary = DriftSummary.from_json((out / f"drift-{demo_data.date}-trailing-7d.json").read_text())
+    assert summary.status == "insufficient" and summary.reference_sentences == 0
+    assert "need 10" in summary.signals[0].note
+    report = build_daily_report(ParquetSource(demo_data.data), demo_data.date)
+    assert subject(report, summary).endswith("· drift: insufficient reference (fewer than 10 sentences)")
+    assert "Drift           drift: insufficient reference" in render_daily_text(report, summary)
+    assert main(["report", *common]) == 0
+    page = (out / f"finsent-report-{demo_data.date}.html").read_text()
+    assert "DRIFT: INSUFFICIENT REFERENCE" in page and " ok<" not in page
 
 
 def test_trailing_days_reference_and_shares(demo_data: DemoData, tmp_path: Path, capsys):
