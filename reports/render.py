@@ -31,9 +31,9 @@ STYLES = {
     "sub": "font-size:12px;color:#59636e;margin:0 0 16px 0;",
     "h2": "font-size:14px;margin:24px 0 8px 0;padding-bottom:4px;border-bottom:1px solid #d8dee4;"
           "font-weight:600;text-transform:uppercase;letter-spacing:0.04em;color:#59636e;",
-    "kpis": "width:100%;border-collapse:separate;border-spacing:6px 0;margin:0 -6px;",
-    "kpi": "background:#f6f8fa;border:1px solid #d8dee4;border-radius:6px;padding:8px 10px;"
-           "vertical-align:top;width:16%;",
+    "kpis": "margin:0 0 4px 0;font-size:0;",
+    "kpi": "display:inline-block;box-sizing:border-box;width:136px;min-height:116px;margin:0 6px 6px 0;"
+           "background:#f6f8fa;border:1px solid #d8dee4;border-radius:6px;padding:8px 10px;vertical-align:top;",
     "kpi_label": "font-size:11px;color:#59636e;text-transform:uppercase;letter-spacing:0.03em;",
     "kpi_value": "font-size:20px;font-weight:600;font-variant-numeric:tabular-nums;",
     "kpi_note": "font-size:11px;color:#59636e;",
