@@ -1,7 +1,7 @@
 """`finsent report`, `finsent drift` and `finsent email`, and the report step of `finsent run --report`.
 
 Heavy imports (pandas, matplotlib, evidently) happen inside the handlers, so registering these
-commands costs nothing and a Beam worker importing `pipelines.cli` never loads evidently.
+commands costs nothing and a Beam worker never loads evidently.
 """
 
 from __future__ import annotations

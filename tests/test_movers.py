@@ -40,7 +40,7 @@ QUIET = "VNTA"  # named in the demo week (17, 20, 21 Nov), but by no article pub
 def finsent(*args: str) -> subprocess.CompletedProcess:
     """The real `finsent` command (this checkout's code) in a subprocess."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "finsent.cli", *args], capture_output=True, text=True,
                           env=env, timeout=300)
 
 
