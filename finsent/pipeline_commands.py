@@ -31,6 +31,8 @@ def add_pipeline_commands(commands) -> None:
     after.add_argument("--report", action="store_true", help="then write the drift summary and daily report")
     after.add_argument("--email_to", "--email-to", action="append", default=[], metavar="ADDRESS",
                        help="then email the daily report (implies --report; SMTP settings from FINSENT_* env)")
+    after.add_argument("--watchlist", default=None, metavar="FILE",
+                       help="tickers (one per line) the report and email put first (see finsent report --help)")
     run.set_defaults(handler=run_job, accepts_extra=True)
 
     demo = commands.add_parser("demo", help="offline quick start: the daily job over a demo site served locally",
@@ -62,7 +64,8 @@ def run_job(args: argparse.Namespace) -> int:
     if args.report or args.email_to:
         from reports.cli import report_after_run
 
-        report_status = report_after_run(outcome.output, outcome.run.run_date, args.email_to)
+        report_status = report_after_run(outcome.output, outcome.run.run_date, args.email_to,
+                                         watchlist=args.watchlist)
         status = status or report_status
     return status
 

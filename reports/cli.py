@@ -184,7 +184,8 @@ def run_email(args: argparse.Namespace) -> int:
     return 0
 
 
-def report_after_run(output: str, run_date: dt.date, email_to: list[str], out: str = DEFAULT_REPORTS) -> int:
+def report_after_run(output: str, run_date: dt.date, email_to: list[str], out: str = DEFAULT_REPORTS,
+                     watchlist: str | None = None) -> int:
     """`finsent run --report [--email-to ...]`: drift, report, then the email, for the run's date.
 
     Drift uses the shipped training reference, or the trailing 7 days when the model has none.
@@ -195,7 +196,7 @@ def report_after_run(output: str, run_date: dt.date, email_to: list[str], out: s
     reference = "training" if TRAINING_REFERENCE.is_file() else "trailing"
     summary, status = write_drift(output, out, date, reference)
     print(f"{status_phrase(status)} (reference: {reference}): {summary}")
-    print(f"report: {write_report(output, out, date)}")
+    print(f"report: {write_report(output, out, date, watchlist)}")
     if email_to:
-        print(f"sent to {', '.join(email_to)}: {email_report(output, out, date, email_to)}")
+        print(f"sent to {', '.join(email_to)}: {email_report(output, out, date, email_to, watchlist=watchlist)}")
     return 0
