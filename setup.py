@@ -22,6 +22,7 @@ BASE = [
     "pysbd>=0.3.4",
     "py3langid>=0.3",
     "defusedxml>=0.7",
+    "protego>=0.3",
     "tqdm>=4.66",
 ]
 EXTRAS = {

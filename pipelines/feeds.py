@@ -27,9 +27,9 @@ from feedparser.util import FeedParserDict
 from pipelines import progress
 from pipelines.fetch import FetchError
 from pipelines.fetching import ConcurrentFetchFn
-from pipelines.records import Failure, FeedConfig, FeedEntry
+from pipelines.records import REJECTED_ENTRY_REASONS, Failure, FeedConfig, FeedEntry
 from pipelines.settings import FetchSettings
-from pipelines.urls import canonicalize_url, make_article_id, validate_article_url
+from pipelines.urls import canonicalize_url, make_article_id, validate_article_url, without_userinfo
 
 FEED_KEYS = ("name", "url", "source", "tags", "tickers", "enabled")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -146,13 +146,15 @@ def entity_declaration_problem(body: bytes) -> str | None:
     return None
 
 
-def parse_feed(body: bytes, config: FeedConfig, base_url: str | None = None
-               ) -> tuple[list[FeedEntry], list[Failure]]:
+def parse_feed(body: bytes, config: FeedConfig, base_url: str | None = None,
+               max_entries: int | None = None) -> tuple[list[FeedEntry], list[Failure]]:
     """The entries of one RSS/Atom body, and a Failure for each unusable entry (or the whole feed).
 
     Relative links are resolved against `base_url` (the feed's final URL; defaults to the
     configured URL when that is http(s)). A bozo (not well-formed) feed is accepted as long as
     it yields entries; one with none is `feed_malformed`, as is a DOCTYPE declaring entities.
+    The first `max_entries` usable entries are kept (None: all); each later one is an
+    `over_entry_limit` Failure.
     """
     refusal = entity_declaration_problem(body)
     if refusal:
@@ -169,6 +171,9 @@ def parse_feed(body: bytes, config: FeedConfig, base_url: str | None = None
     failures: list[Failure] = []
     for item in parsed.entries:
         result = _entry(item, config, base)
+        if isinstance(result, FeedEntry) and max_entries is not None and len(entries) >= max_entries:
+            result = _failure(config, "over_entry_limit", f"the feed lists more than {max_entries} usable "
+                              "entries (--max_entries_per_feed); later ones are not fetched", url=result.url)
         if isinstance(result, FeedEntry):
             entries.append(result)
         else:
@@ -183,6 +188,7 @@ def _entry(item: Mapping[str, Any], config: FeedConfig, base: str | None) -> Fee
     problem = validate_article_url(link) if link else "the entry has no link"
     if problem:
         return _failure(config, "entry_invalid", problem, url=link[:2048])
+    link = without_userinfo(link)
     canonical = canonicalize_url(link)
     return FeedEntry(
         feed=config.name, source=config.source, url=link, title=_text(item.get("title")),
@@ -235,13 +241,15 @@ class _ReadFeedBatch(ConcurrentFetchFn):
     each feed is parsed as soon as its body arrives, while the others are still downloading.
     """
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchSettings, max_entries: int | None) -> None:
         super().__init__(settings)
+        self._max_entries = max_entries
         self._feeds_read = Metrics.counter(STAGE, "feeds_read")
         self._feeds_unreachable = Metrics.counter(STAGE, "feeds_unreachable")
         self._feeds_malformed = Metrics.counter(STAGE, "feeds_malformed")
         self._entries = Metrics.counter(STAGE, "entries")
         self._entries_invalid = Metrics.counter(STAGE, "entries_invalid")
+        self._entries_over_limit = Metrics.counter(STAGE, "entries_over_limit")
 
     def process(self, configs: Sequence[FeedConfig]) -> Iterator[FeedEntry | TaggedOutput]:
         for config, download in self.each_as_completed(configs, self._download_or_error):
@@ -256,14 +264,14 @@ class _ReadFeedBatch(ConcurrentFetchFn):
                 extra={"fetch_reason": download.reason}))
             return
         body, base = download
-        entries, failures = parse_feed(body, config, base)
+        entries, failures = parse_feed(body, config, base, self._max_entries)
         self._feeds_read.inc()
-        entry_count = len(entries) + sum(failure.reason == "entry_invalid" for failure in failures)
+        entry_count = len(entries) + sum(failure.reason in REJECTED_ENTRY_REASONS for failure in failures)
         self._entries.inc(entry_count)
         progress.advance("entries", entry_count)
+        counters = {"entry_invalid": self._entries_invalid, "over_entry_limit": self._entries_over_limit}
         for failure in failures:
-            counter = self._entries_invalid if failure.reason == "entry_invalid" else self._feeds_malformed
-            counter.inc()
+            counters.get(failure.reason, self._feeds_malformed).inc()
             yield TaggedOutput("failures", failure)
         yield from entries
 
@@ -292,15 +300,18 @@ class ReadFeeds(beam.PTransform):
         feeds = pipeline | ReadFeeds(configs, settings)
         feeds.entries, feeds.failures          # or: entries, failures = feeds
 
-    Feeds are downloaded `concurrency` at a time per worker (the per-domain limit still holds).
-    Counters (namespace "feeds"): feeds_read, feeds_unreachable, feeds_malformed, entries
-    (usable and invalid), entries_invalid.
+    Feeds are downloaded `concurrency` at a time per worker (the per-domain limit still holds);
+    of each feed the first `max_entries_per_feed` usable entries go on (None: all), later ones
+    become `over_entry_limit` failures. Counters (namespace "feeds"): feeds_read, feeds_unreachable,
+    feeds_malformed, entries (usable, invalid and over the limit), entries_invalid, entries_over_limit.
     """
 
-    def __init__(self, configs: list[FeedConfig], fetch_settings: FetchSettings) -> None:
+    def __init__(self, configs: list[FeedConfig], fetch_settings: FetchSettings,
+                 max_entries_per_feed: int | None = None) -> None:
         super().__init__()
         self._configs = list(configs)
         self._settings = fetch_settings
+        self._max_entries = max_entries_per_feed
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.pvalue.DoOutputsTuple:
         return (
@@ -309,6 +320,6 @@ class ReadFeeds(beam.PTransform):
             | "Spread" >> beam.Reshuffle()
             | "Batch" >> beam.BatchElements(min_batch_size=self._settings.concurrency,
                                             max_batch_size=self._settings.concurrency)
-            | "FetchAndParse" >> beam.ParDo(_ReadFeedBatch(self._settings)).with_outputs(
+            | "FetchAndParse" >> beam.ParDo(_ReadFeedBatch(self._settings, self._max_entries)).with_outputs(
                 "failures", main="entries")
         )

@@ -2,14 +2,18 @@
 
 Built on `http.client` so that every hop, read and byte is under our control:
 
-- connect and each read are bounded by `timeout`; a watchdog closes the socket when one request
-  passes its overall `deadline` (a server trickling a byte a second ends as `timeout`);
+- connect and each read are bounded by `timeout`; one `deadline` bounds the whole fetch of a URL:
+  every redirect hop, retry, backoff or Retry-After wait and the robots.txt read it needs (a
+  watchdog closes the socket when it passes, so a server trickling a byte a second ends as `timeout`);
 - 429/5xx/connection errors are retried `retries` times with exponential backoff, honouring
-  `Retry-After` (seconds or HTTP date) up to `max_retry_after`;
-- redirects are followed by hand, at most `max_redirects`, with the SSRF check on every hop
-  (the resolved names before connecting, and the connected peer address after);
-- bodies are capped at `max_body_bytes` while streaming, before and after gzip/deflate/br decoding;
-- robots.txt is read once per origin (through this same fetcher) and obeyed unless `ignore_robots`;
+  `Retry-After` (seconds or HTTP date) up to `max_retry_after`, while the deadline leaves time;
+- redirects are followed by hand, at most `max_redirects`, with the SSRF check on every hop: the
+  name is resolved once, refused if any address is private, and the connection goes to a vetted
+  address (the name only in the Host header and TLS SNI), so nothing is sent anywhere unchecked;
+- bodies are capped at `max_body_bytes` while streaming, before and after gzip/deflate/br decoding,
+  and an HTML page's `<script>`/`<style>` content is dropped as it arrives (`pipelines.htmlstrip`);
+- robots.txt is read once per origin (through this same fetcher), parsed by protego (RFC 9309,
+  `*` and `$` included) and obeyed unless `ignore_robots`;
 - one host never sees more than `per_domain_concurrency` requests at once from one Fetcher.
 
 Every failure is a `FetchError` whose `reason` is a code of `records.REASONS`.
@@ -31,11 +35,13 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import SplitResult, quote, urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 
-from pipelines.netguard import BlockedAddressError, check_host_allowed
+from protego import Protego
+
+from pipelines.htmlstrip import ScriptStripper
+from pipelines.netguard import BlockedAddressError, IPAddress, resolve_host, vetted_addresses
 from pipelines.settings import FetchSettings
-from pipelines.urls import validate_article_url
+from pipelines.urls import validate_article_url, without_userinfo
 
 try:
     import brotli
@@ -43,7 +49,7 @@ except ImportError:  # pragma: no cover - brotli is optional on workers
     brotli = None
 
 Accept = Literal["html", "feed", "robots"]
-HostCheck = Callable[[str, int], None]
+AddressVet = Callable[[str, int], Sequence[IPAddress]]
 
 ROBOTS_AGENT = "finsent"
 """The product token matched against robots.txt `User-agent` lines."""
@@ -76,7 +82,10 @@ class FetchError(Exception):
 
 @dataclass(frozen=True)
 class FetchResponse:
-    """A successful (2xx) response after redirects; `body` is decompressed, `headers` lowercased."""
+    """A successful (2xx) response after redirects; `body` is decompressed, `headers` lowercased.
+
+    For an HTML page, `body` has no `<script>`/`<style>` content (JSON-LD excepted).
+    """
 
     final_url: str
     status: int
@@ -92,6 +101,66 @@ class _Answer:
     status: int
     headers: dict[str, str]
     body: bytes = b""
+
+
+class _Budget:
+    """The time left to fetch one URL, shared by its redirect hops, retries, waits and robots.txt."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        """Seconds until the deadline (negative once it passed)."""
+        return self._end - time.monotonic()
+
+    def extend(self, seconds: float) -> None:
+        """Move the deadline `seconds` later (time queued behind other fetches is not this one's)."""
+        self._end += seconds
+
+    def within(self, seconds: float) -> float:
+        """`seconds`, or less when the deadline comes sooner (a socket timeout for the next step)."""
+        return max(min(seconds, self.left()), 0.001)
+
+    def check(self, url: str) -> None:
+        """Raise `timeout` when the deadline has passed."""
+        if self.left() <= 0:
+            raise FetchError("timeout", f"{url}: the fetch deadline of {self.seconds:g} s passed")
+
+
+def _connect_to_any(addresses: Sequence[IPAddress], port: int, timeout: float) -> socket.socket:
+    """A TCP connection to the first of `addresses` that accepts one (never resolving a name)."""
+    error: OSError = OSError("no address to connect to")
+    for address in addresses:
+        try:
+            return socket.create_connection((str(address), port), timeout=timeout)
+        except OSError as failed:
+            error = failed
+    raise error
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to vetted addresses: the hostname is used only in the Host header."""
+
+    def __init__(self, host: str, port: int, addresses: Sequence[IPAddress], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._addresses = addresses
+
+    def connect(self) -> None:
+        self.sock = _connect_to_any(self._addresses, self.port, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to vetted addresses: the hostname is used only in the Host header, SNI and certificate check."""
+
+    def __init__(self, host: str, port: int, addresses: Sequence[IPAddress], timeout: float,
+                 context: ssl.SSLContext) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._addresses = addresses
+
+    def connect(self) -> None:
+        sock = _connect_to_any(self._addresses, self.port, self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
 class _Watchdog:
@@ -227,37 +296,28 @@ def _host_and_port(parts: SplitResult) -> tuple[str, int]:
 class Fetcher:
     """Fetches URLs under `FetchSettings`; thread-safe, picklable (caches are rebuilt after unpickling).
 
-    `host_check(host, port)` may replace the SSRF check (tests use it to treat one local host as
-    public); by default it is `check_host_allowed(..., allow_private=settings.allow_private_hosts)`.
+    `vet(host, port)` may replace the SSRF check: it returns the addresses the fetcher may connect
+    to, or raises BlockedAddressError (tests use it to treat one local name as public). By default
+    it is `vetted_addresses(..., allow_private=settings.allow_private_hosts)`.
     """
 
-    def __init__(self, settings: FetchSettings, host_check: HostCheck | None = None) -> None:
+    def __init__(self, settings: FetchSettings, vet: AddressVet | None = None) -> None:
         self.settings = settings
-        self._host_check = host_check
+        self._vet = vet
         self._lock = threading.Lock()
         self._slots: dict[str, threading.BoundedSemaphore] = {}
-        self._robots: dict[str, tuple[RobotFileParser, str]] = {}
+        self._robots: dict[str, tuple[Protego, str]] = {}
         self._ssl: ssl.SSLContext | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"settings": self.settings, "host_check": self._host_check}
+        return {"settings": self.settings, "vet": self._vet}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["settings"], state["host_check"])  # type: ignore[misc]
+        self.__init__(state["settings"], state["vet"])  # type: ignore[misc]
 
     def fetch(self, url: str, accept: Accept = "html") -> FetchResponse:
-        """GET `url`, following redirects; the 2xx response, or raise FetchError."""
-        problem = validate_article_url(url)
-        if problem:
-            raise FetchError("http_error", f"refusing to fetch {url[:200]!r}: {problem}")
-        current, seen = url, {url}
-        for _ in range(self.settings.max_redirects + 1):
-            answer = self._fetch_hop(current, accept)
-            if answer.status not in REDIRECT_STATUSES:
-                return self._finish(current, answer)
-            current = self._redirect_target(current, answer, seen)
-        limit = self.settings.max_redirects
-        raise FetchError("too_many_redirects", f"more than {limit} redirects from {url}")
+        """GET `url`, following redirects, within `deadline` seconds; the 2xx response, or raise FetchError."""
+        return self._fetch(url, accept, _Budget(self.settings.deadline))
 
     def fetch_many(self, urls: Sequence[str], accept: Accept = "html") -> list[FetchResponse | FetchError]:
         """Fetch `urls` concurrently (`concurrency` threads); results and errors in input order."""
@@ -273,6 +333,20 @@ class Fetcher:
         except FetchError as error:
             return error
 
+    def _fetch(self, url: str, accept: Accept, budget: _Budget) -> FetchResponse:
+        problem = validate_article_url(url)
+        if problem:
+            raise FetchError("http_error", f"refusing to fetch {url[:200]!r}: {problem}")
+        current = without_userinfo(url)
+        seen = {current}
+        for _ in range(self.settings.max_redirects + 1):
+            answer = self._fetch_hop(current, accept, budget)
+            if answer.status not in REDIRECT_STATUSES:
+                return self._finish(current, answer)
+            current = self._redirect_target(current, answer, seen)
+        limit = self.settings.max_redirects
+        raise FetchError("too_many_redirects", f"more than {limit} redirects from {url}")
+
     @staticmethod
     def _redirect_target(current: str, answer: _Answer, seen: set[str]) -> str:
         location = answer.headers.get("location", "").strip()
@@ -284,6 +358,7 @@ class Fetcher:
         if problem:
             detail = f"redirect from {current} to an unusable link: {problem}"
             raise FetchError("http_error", detail, answer.status)
+        target = without_userinfo(target)
         if target in seen:
             raise FetchError("too_many_redirects", f"redirect loop back to {target}", answer.status)
         seen.add(target)
@@ -296,27 +371,35 @@ class Fetcher:
         content_type = answer.headers.get("content-type", "")
         return FetchResponse(url, answer.status, content_type, answer.body, answer.headers)
 
-    def _fetch_hop(self, url: str, accept: Accept) -> _Answer:
-        """One URL without following redirects: SSRF check, robots, then the request with retries."""
+    def _fetch_hop(self, url: str, accept: Accept, budget: _Budget) -> _Answer:
+        """One URL without following redirects: SSRF check, robots, then the request with retries.
+
+        A retry whose wait would pass the deadline is not made: the last answer or error stands.
+        """
         parts = urlsplit(url)
         host, port = _host_and_port(parts)
-        self._check_host(host, port)
+        addresses = self._addresses(host, port)
         if accept != "robots" and not self.settings.ignore_robots:
-            self._check_robots(parts)
+            self._check_robots(parts, budget)
         attempt = 0
         while True:
+            budget.check(url)
             try:
-                with self._host_slot(host):
-                    answer = self._request(parts, host, port, accept)
+                with self._host_slot(host, budget):
+                    answer = self._request(parts, (host, port), addresses, accept, budget)
             except FetchError as error:
                 if error.reason != "connection_error" or attempt >= self.settings.retries:
                     raise
                 delay = self.settings.backoff * 2**attempt
+                if delay >= budget.left():
+                    raise
             else:
                 retryable = answer.status == 429 or 500 <= answer.status < 600
                 if not retryable or attempt >= self.settings.retries:
                     return answer
                 delay = self._retry_delay(answer, attempt)
+                if delay >= budget.left():
+                    return answer
             time.sleep(delay)
             attempt += 1
 
@@ -327,66 +410,59 @@ class Fetcher:
             return self.settings.backoff * 2**attempt
         return min(retry_after, self.settings.max_retry_after)
 
-    def _check_host(self, host: str, port: int) -> None:
-        if (host, port) in self.settings.allowed_private_hosts:
-            return
+    def _addresses(self, host: str, port: int) -> Sequence[IPAddress]:
+        """The addresses `host` may be connected to, resolved once; `blocked_private_address` if any is not allowed.
+
+        Every refusal gives the same reason before any packet is sent, so failure reasons never tell
+        whether something listens on a refused address.
+        """
         try:
-            if self._host_check is not None:
-                self._host_check(host, port)
-            else:
-                check_host_allowed(host, port, self.settings.allow_private_hosts)
+            if (host, port) in self.settings.allowed_private_hosts:
+                return resolve_host(host, port)
+            if self._vet is not None:
+                return self._vet(host, port)
+            return vetted_addresses(host, port, self.settings.allow_private_hosts)
         except BlockedAddressError as error:
             raise FetchError("blocked_private_address", f"{host}: {error}") from error
         except (OSError, UnicodeError) as error:
             raise FetchError("connection_error", f"cannot resolve {host}: {error}") from error
 
     @contextlib.contextmanager
-    def _host_slot(self, host: str) -> Iterator[None]:
-        """Hold one of the host's `per_domain_concurrency` request slots."""
+    def _host_slot(self, host: str, budget: _Budget) -> Iterator[None]:
+        """Hold one of the host's `per_domain_concurrency` request slots; the wait for it is not charged."""
         with self._lock:
             slot = self._slots.get(host)
             if slot is None:
                 slot = self._slots[host] = threading.BoundedSemaphore(self.settings.per_domain_concurrency)
+        queued = time.monotonic()
         with slot:
+            budget.extend(time.monotonic() - queued)
             yield
 
-    def _connect(self, parts: SplitResult, host: str, port: int) -> http.client.HTTPConnection:
-        timeout = min(self.settings.timeout, self.settings.deadline)
+    def _connection(self, parts: SplitResult, host: str, port: int, addresses: Sequence[IPAddress],
+                    timeout: float) -> http.client.HTTPConnection:
+        """An open connection to one of the vetted `addresses` (TLS checked against `host` for https)."""
         if parts.scheme == "https":
             with self._lock:
                 if self._ssl is None:
                     self._ssl = ssl.create_default_context()
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                host, port, timeout=timeout, context=self._ssl
-            )
+            conn: http.client.HTTPConnection = _PinnedHTTPSConnection(host, port, addresses, timeout, self._ssl)
         else:
-            conn = http.client.HTTPConnection(host, port, timeout=timeout)
+            conn = _PinnedHTTPConnection(host, port, addresses, timeout)
         conn.connect()
-        if self._host_check is None and (host, port) not in self.settings.allowed_private_hosts:
-            self._check_peer(conn, host, port)
         return conn
 
-    def _check_peer(self, conn: http.client.HTTPConnection, host: str, port: int) -> None:
-        """Check the address actually connected to, closing the DNS-rebinding gap after `_check_host`."""
-        assert conn.sock is not None
-        peer = str(conn.sock.getpeername()[0])
+    def _request(self, parts: SplitResult, host_port: tuple[str, int], addresses: Sequence[IPAddress],
+                 accept: Accept, budget: _Budget) -> _Answer:
+        """One GET on a fresh connection, bounded by the budget; the body is read for 2xx only."""
         try:
-            check_host_allowed(peer, port, self.settings.allow_private_hosts)
-        except BlockedAddressError as error:
-            conn.close()
-            raise FetchError("blocked_private_address", f"{host} connected to {error}") from error
-
-    def _request(self, parts: SplitResult, host: str, port: int, accept: Accept) -> _Answer:
-        """One GET on a fresh connection, bounded by the deadline; the body is read for 2xx only."""
-        started = time.monotonic()
-        try:
-            conn = self._connect(parts, host, port)
+            conn = self._connection(parts, *host_port, addresses, budget.within(self.settings.timeout))
         except TimeoutError as error:
-            raise FetchError("timeout", f"connecting to {host}:{port} timed out") from error
+            raise FetchError("timeout", f"connecting to {parts.netloc} timed out") from error
         except OSError as error:
-            raise FetchError("connection_error", f"cannot connect to {host}:{port}: {error}") from error
+            raise FetchError("connection_error", f"cannot connect to {parts.netloc}: {error}") from error
         assert conn.sock is not None
-        watchdog = _Watchdog(conn.sock, self.settings.deadline - (time.monotonic() - started))
+        watchdog = _Watchdog(conn.sock, budget.left())
         try:
             conn.request("GET", _request_target(parts), headers=self._headers(accept))
             response = conn.getresponse()
@@ -418,7 +494,11 @@ class Fetcher:
 
     def _read_body(self, response: http.client.HTTPResponse, headers: dict[str, str], accept: Accept
                    ) -> bytes:
-        """Stream the body, refusing it past the size limit (announced, raw, or decoded)."""
+        """Stream the body, refusing it past the size limit (announced, raw, or decoded).
+
+        An HTML page's `<script>`/`<style>` content is dropped as it streams in (JSON-LD kept), so
+        what is held is the page's markup and text, whatever its inline scripts weigh.
+        """
         limit = self.settings.max_body_bytes
         if accept == "robots":
             limit = min(limit, ROBOTS_MAX_BYTES)
@@ -427,39 +507,46 @@ class Fetcher:
             detail = f"Content-Length {announced} exceeds {limit} bytes"
             raise FetchError("too_large", detail, response.status)
         decoder = _Decoder(headers.get("content-encoding", ""), limit)
+        stripper = ScriptStripper() if accept == "html" else None
         pieces, raw_size = [], 0
         while chunk := response.read1(CHUNK_BYTES):
             raw_size += len(chunk)
             if raw_size > limit:
                 raise FetchError("too_large", f"body exceeds {limit} bytes", response.status)
-            pieces.append(decoder.feed(chunk))
+            decoded = decoder.feed(chunk)
+            pieces.append(stripper.feed(decoded) if stripper else decoded)
+        if stripper:
+            pieces.append(stripper.finish())
         return b"".join(pieces)
 
-    def _check_robots(self, parts: SplitResult) -> None:
+    def _check_robots(self, parts: SplitResult, budget: _Budget) -> None:
         """Raise `robots_disallowed` when the origin's robots.txt forbids this URL."""
         origin = f"{parts.scheme}://{parts.netloc}"
         with self._lock:
             cached = self._robots.get(origin)
         if cached is None:
-            cached = self._load_robots(origin)
+            cached = self._load_robots(origin, budget)
             with self._lock:
                 self._robots[origin] = cached
-        parser, note = cached
-        if not parser.can_fetch(ROBOTS_AGENT, parts.geturl()):
+        rules, note = cached
+        if not rules.can_fetch(parts.geturl(), ROBOTS_AGENT):
             raise FetchError("robots_disallowed", f"{origin}/robots.txt {note} {parts.path or '/'}")
 
-    def _load_robots(self, origin: str) -> tuple[RobotFileParser, str]:
-        """Read robots.txt (RFC 9309): 4xx but 429, or redirect trouble, allow all; unreachable disallows."""
-        parser = RobotFileParser(f"{origin}/robots.txt")
+    def _load_robots(self, origin: str, budget: _Budget) -> tuple[Protego, str]:
+        """Read robots.txt (RFC 9309): 4xx but 429, or redirect trouble, allow all; unreachable disallows.
+
+        It is read within the budget of the fetch that needs it; when that budget runs out first,
+        the fetch ends as `timeout` and nothing is cached, so the origin is asked again next time.
+        """
         try:
-            response = self.fetch(f"{origin}/robots.txt", accept="robots")
+            response = self._fetch(f"{origin}/robots.txt", "robots", budget)
         except FetchError as error:
             status = error.http_status or 0
             client_error = 400 <= status < 500 and status != 429
             if client_error or error.reason == "too_many_redirects":
-                parser.allow_all = True
-                return parser, "allows"
-            parser.disallow_all = True
-            return parser, f"could not be read ({error.reason}), so everything is disallowed, including"
-        parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
-        return parser, "disallows"
+                return Protego.parse(""), "allows"
+            if error.reason == "timeout" and budget.left() <= 0:
+                raise
+            note = f"could not be read ({error.reason}), so everything is disallowed, including"
+            return Protego.parse("User-agent: *\nDisallow: /\n"), note
+        return Protego.parse(response.body.decode("utf-8", errors="replace")), "disallows"

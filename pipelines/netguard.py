@@ -58,20 +58,33 @@ def resolve_host(host: str, port: int) -> list[IPAddress]:
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
-def check_host_allowed(host: str, port: int, allow_private: bool) -> None:
-    """Raise BlockedAddressError unless every address of `host` is public (or allow_private is set).
+def vetted_addresses(host: str, port: int, allow_private: bool) -> list[IPAddress]:
+    """Every address of `host`, resolved once; BlockedAddressError if *any* of them is off-limits.
 
-    Names are resolved with getaddrinfo and *all* results are checked, so `2130706433`,
-    `0177.0.0.1` or a DNS name pointing at 10.0.0.1 are caught like the literal they stand for.
-    Raises socket.gaierror when the host does not resolve.
+    The caller connects only to these addresses (never resolving the name again), so a DNS answer
+    that changes between the check and the connection cannot steer it elsewhere. With
+    `allow_private` the addresses are returned unchecked. Names are resolved with getaddrinfo, so
+    `2130706433`, `0177.0.0.1` or a DNS name pointing at 10.0.0.1 are caught like the literal they
+    stand for. Raises socket.gaierror when the host does not resolve.
     """
+    addresses = resolve_host(host, port)
     if allow_private:
-        return
-    for address in resolve_host(host, port):
+        return addresses
+    for address in addresses:
         category = why_blocked(address)
         if category:
             source = "" if [address] == _literal(host) else f" (resolved from {host!r})"
             raise BlockedAddressError(f"{address}{source} is blocked: {category} address")
+    return addresses
+
+
+def check_host_allowed(host: str, port: int, allow_private: bool) -> None:
+    """Raise BlockedAddressError unless every address of `host` is public (or allow_private is set).
+
+    Raises socket.gaierror when the host does not resolve.
+    """
+    if not allow_private:
+        vetted_addresses(host, port, allow_private)
 
 
 def parse_host_ports(text: str, what: str = "--allowed_private_hosts") -> frozenset[tuple[str, int]]:

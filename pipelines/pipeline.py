@@ -36,11 +36,11 @@ def build_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, run: RunIn
     configs = [config for config in load_feed_configs(job.feeds) if config.enabled]
     previous = set() if job.reprocess else stored_article_ids(job.output, run.run_date)
 
-    entries, feed_failures = pipeline | "ReadFeeds" >> ReadFeeds(configs, settings.fetch)
+    entries, feed_failures = pipeline | "ReadFeeds" >> ReadFeeds(configs, settings.fetch, job.max_entries_per_feed)
     unique, duplicates = entries | "Deduplicate" >> Deduplicate(previous)
     articles, scrape_failures = unique | "ScrapeArticles" >> ScrapeArticles(settings.fetch, settings.scrape)
     english = articles | "EnglishOnly" >> beam.Filter(lambda article: article.language == ENGLISH)
-    sentences = english | "SplitSentences" >> SplitSentences(settings.sentences)
+    sentences, sentence_failures = english | "SplitSentences" >> SplitSentences(settings.sentences)
     classified, classify_failures = sentences | "ClassifySentences" >> ClassifySentences(settings.model)
     article_rows = {"articles": articles, "sentences": classified} | "ScoreArticles" >> ScoreArticles(
         run.run_id, run.run_date, settings.score)
@@ -50,7 +50,8 @@ def build_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, run: RunIn
     article_rows = ({"articles": article_rows, "annotations": annotations}
                     | "AnnotateArticles" >> AnnotateArticles())
 
-    failures = (feed_failures, scrape_failures, classify_failures) | "AllFailures" >> beam.Flatten()
+    failures = ((feed_failures, scrape_failures, sentence_failures, classify_failures)
+                | "AllFailures" >> beam.Flatten())
     tables = {
         "articles": article_rows,
         "sentences": classified | "SentenceRows" >> beam.Map(sentence_row, run.run_date),

@@ -85,6 +85,9 @@ class Failure:
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
+REJECTED_ENTRY_REASONS = frozenset({"entry_invalid", "over_entry_limit"})
+"""Reasons of entries the feeds stage read but passes on no further (each such failure is one entry)."""
+
 REASONS: dict[str, str] = {
     "feed_unreachable": "the feed could not be downloaded",
     "feed_malformed": "the feed is not parseable RSS/Atom",
@@ -104,4 +107,7 @@ REASONS: dict[str, str] = {
     "robots_disallowed": "robots.txt forbids fetching the page",
     "empty_text": "no article text could be extracted",
     "classification_error": "the model failed on this article's sentences",
+    "too_many_sentences": "the article has more sentences than --max_sentences_per_article; the rest are "
+                          "not classified (the article still gets its row)",
+    "over_entry_limit": "the feed lists more entries than --max_entries_per_feed; this one is not fetched",
 }

@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 import apache_beam as beam
 from apache_beam.pvalue import AsDict, AsSingleton
 
-from pipelines.records import Failure
+from pipelines.records import REJECTED_ENTRY_REASONS, Failure
 from pipelines.settings import option_names
 from pipelines.sinks import is_entry_level
 
@@ -72,9 +72,9 @@ def _is_feed_level(failure: Failure) -> bool:
 
 
 def _entries_total(row: dict) -> dict:
-    """entries = usable entries + entries the feeds stage already rejected as invalid."""
+    """entries = usable entries + entries the feeds stage rejected (invalid, or over the feed's limit)."""
     row = dict(row)
-    row["entries"] = row.pop("usable_entries") + row.pop("invalid_entries")
+    row["entries"] = row.pop("usable_entries") + row.pop("rejected_entries")
     return row
 
 
@@ -101,7 +101,8 @@ class CountRun(beam.PTransform):
             "already_stored": duplicates | "Stored" >> beam.Filter(lambda d: d.kind == "already_stored"),
             "sentences": stages["sentence_rows"],
             "non_english": articles | "NonEnglish" >> beam.Filter(lambda a: a.language != ENGLISH),
-            "invalid_entries": failures | "Invalid" >> beam.Filter(lambda f: f.reason == "entry_invalid"),
+            "rejected_entries": failures | "Rejected" >> beam.Filter(
+                lambda f: f.stage == "feeds" and f.reason in REJECTED_ENTRY_REASONS),
         }
         return (stages["entries"].pipeline
                 | "RunStart" >> beam.Create([None])

@@ -3,7 +3,8 @@
 `split_sentences` never loses or invents text: its sentences joined give the input back, up to
 whitespace. English paragraphs get exactly pysbd's cuts, but pysbd reads only the parts of a
 paragraph where a cut is in doubt (plain prose is cut by one regex: ~30× faster).
-`clean_sentences` then drops boilerplate and fragments, `SplitSentences` is the stage.
+`clean_sentences` then drops boilerplate and fragments, `SplitSentences` is the stage (it passes on
+at most `--max_sentences_per_article` per article and records the cut as a failure row).
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from functools import lru_cache
 import apache_beam as beam
 import pysbd
 from apache_beam.metrics import Metrics
+from apache_beam.pvalue import TaggedOutput
 from pysbd.lang.english import English
 from pysbd.languages import LANGUAGE_CODES
 
-from pipelines.records import Article, Sentence
+from pipelines.records import Article, Failure, Sentence
 from pipelines.settings import SentenceSettings
+
+STAGE = "sentences"
+FAILURES = "failures"
 
 # Abbreviations that do not end a sentence even before a capital or a number ("approx. 500").
 _NON_TERMINAL_ABBREVIATIONS = frozenset({
@@ -237,18 +242,34 @@ def article_sentences(article: Article, settings: SentenceSettings | None = None
     return _sentences_with_drops(article, settings)[0]
 
 
+def truncation_failure(article: Article, kept: int, total: int) -> Failure:
+    """The `too_many_sentences` row of an article whose sentences after the first `kept` are not classified.
+
+    Its stage is not entry-level: the article still gets its row, so the run's accounting is unchanged.
+    """
+    return Failure(stage=STAGE, reason="too_many_sentences", feed=article.entry.feed, url=article.url,
+                   detail=f"{total - kept} of {total} sentences were not classified: only the first "
+                          f"{kept} are (--max_sentences_per_article)")
+
+
 class _SplitArticleFn(beam.DoFn):
-    """Article → its Sentences, counting kept and dropped sentences."""
+    """Article → its first `max_sentences` Sentences, counting kept, dropped and cut sentences."""
 
     def __init__(self, settings: SentenceSettings) -> None:
         super().__init__()
         self.settings = settings
-        self.kept = Metrics.counter("sentences", "sentences_kept")
-        self.dropped = Metrics.counter("sentences", "sentences_dropped")
-        self.empty = Metrics.counter("sentences", "articles_without_sentences")
+        self.kept = Metrics.counter(STAGE, "sentences_kept")
+        self.dropped = Metrics.counter(STAGE, "sentences_dropped")
+        self.cut = Metrics.counter(STAGE, "sentences_over_limit")
+        self.empty = Metrics.counter(STAGE, "articles_without_sentences")
 
-    def process(self, article: Article) -> Iterator[Sentence]:
+    def process(self, article: Article) -> Iterator[Sentence | TaggedOutput]:
         sentences, dropped = _sentences_with_drops(article, self.settings)
+        limit = self.settings.max_per_article
+        if len(sentences) > limit:
+            self.cut.inc(len(sentences) - limit)
+            yield TaggedOutput(FAILURES, truncation_failure(article, limit, len(sentences)))
+            sentences = sentences[:limit]
         self.kept.inc(len(sentences))
         self.dropped.inc(dropped)
         if not sentences:
@@ -257,11 +278,18 @@ class _SplitArticleFn(beam.DoFn):
 
 
 class SplitSentences(beam.PTransform):
-    """PCollection[Article] → PCollection[Sentence]: split, clean, and number each article's sentences."""
+    """PCollection[Article] → PCollection[Sentence]: split, clean, and number each article's sentences.
+
+    At most `settings.max_per_article` per article go on; an article with more also yields a
+    `too_many_sentences` Failure on the `failures` output. Use:
+    `sentences, failures = articles | SplitSentences(settings)`.
+    """
 
     def __init__(self, settings: SentenceSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or SentenceSettings()
 
-    def expand(self, articles: beam.PCollection) -> beam.PCollection:
-        return articles | "SplitArticle" >> beam.ParDo(_SplitArticleFn(self.settings))
+    def expand(self, articles: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
+        """Article → Sentence (main output `sentences`) and Failure (`failures`)."""
+        return articles | "SplitArticle" >> beam.ParDo(_SplitArticleFn(self.settings)).with_outputs(
+            FAILURES, main="sentences")

@@ -64,6 +64,9 @@ class JobSettings:
     reprocess: bool = option(False, "--reprocess", "scrape articles that earlier run dates already stored")
     bigquery_dataset: str | None = option(None, "--bigquery_dataset",
                                           "PROJECT:DATASET to also write BigQuery tables to", check=dataset)
+    max_entries_per_feed: int = option(1000, "--max_entries_per_feed",
+                                       "entries of one feed fetched, in feed order; each later one becomes an "
+                                       "over_entry_limit failure row", minimum=1)
     max_failure_rate: float = option(0.5, "--max_failure_rate",
                                      "share of feed entries that may fail before the run is unhealthy "
                                      "(exit status 3)", minimum=0.0, maximum=1.0)
@@ -71,7 +74,10 @@ class JobSettings:
 
 @dataclass(frozen=True)
 class FetchSettings:
-    """Every knob of the fetcher; `timeout` bounds connect and each read, `deadline` one whole request.
+    """Every knob of the fetcher; `timeout` bounds connect and each read, `deadline` one whole fetch.
+
+    The deadline covers everything fetching one URL takes: redirect hops, retries, backoff and
+    Retry-After waits, and reading the origin's robots.txt when it is not cached yet.
 
     `allowed_private_hosts` are exact (host, port) pairs exempt from the SSRF check (a local test or
     demo site), while every other private address stays blocked; `allow_private_hosts` lifts it all.
@@ -79,14 +85,17 @@ class FetchSettings:
 
     timeout: float = option(15.0, "--fetch_timeout", "seconds for connect and for each read of one HTTP request",
                             minimum=0.001)
-    deadline: float = option(30.0, "--fetch_deadline_s", "seconds one whole request may take", minimum=0.001)
+    deadline: float = option(45.0, "--fetch_deadline_s",
+                             "seconds everything fetching one URL may take: redirects, retries, Retry-After "
+                             "waits and robots.txt", minimum=0.001)
     retries: int = option(2, "--fetch_retries", "retries after a 429/5xx/connection error", minimum=0)
     backoff: float = option(0.5, "--fetch_backoff", "first retry delay in seconds, doubled on each retry",
                             minimum=0.0)
     max_retry_after: float = option(30.0, "--max_retry_after", "cap in seconds on a server's Retry-After",
                                     minimum=0.0)
-    max_body_bytes: int = option(5_000_000, "--max_body_bytes",
-                                 "largest page or feed body accepted, after decompression", minimum=1)
+    max_body_bytes: int = option(10_000_000, "--max_body_bytes",
+                                 "largest page or feed body accepted, after decompression (a page's "
+                                 "<script>/<style> content is dropped while it streams in)", minimum=1)
     max_redirects: int = option(5, "--max_redirects", "redirect hops followed", minimum=0)
     concurrency: int = option(16, "--fetch_concurrency", "pages fetched at once per worker process", minimum=1)
     per_domain_concurrency: int = option(2, "--per_domain_concurrency",
@@ -120,6 +129,9 @@ class SentenceSettings:
     min_chars: int = option(20, "--min_sentence_chars", "shorter sentences are dropped as fragments", minimum=1)
     max_chars: int = option(600, "--max_sentence_chars", "longer sentences are dropped as run-on boilerplate",
                             minimum=1)
+    max_per_article: int = option(250, "--max_sentences_per_article",
+                                  "sentences of one article classified (a long story has about 100); the "
+                                  "rest are recorded as a too_many_sentences failure row", minimum=1)
 
 
 @dataclass(frozen=True)

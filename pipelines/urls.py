@@ -37,14 +37,20 @@ def _idna_host(host: str) -> str:
 
 
 def _netloc(parts: SplitResult, scheme: str) -> str:
-    """Rebuild the netloc: userinfo kept, host normalised, default port dropped."""
-    host = _idna_host(parts.hostname or "")
+    """Rebuild the netloc: userinfo dropped, host normalised, default port dropped."""
+    netloc = _idna_host(parts.hostname or "")
     port = parts.port
-    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
-    netloc = f"{userinfo}@{host}" if userinfo else host
     if port is not None and port != DEFAULT_PORTS.get(scheme):
         netloc = f"{netloc}:{port}"
     return netloc
+
+
+def without_userinfo(url: str) -> str:
+    """`url` without the `user:password@` part of its authority, so credentials are never stored or shown."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _query(query: str) -> str:
@@ -58,7 +64,7 @@ def _query(query: str) -> str:
 def canonicalize_url(url: str) -> str:
     """The canonical form of an http(s) URL, so one article has one URL whatever feed links to it.
 
-    Lowercases scheme and host, IDNA-encodes the host, drops the default port, the fragment and
+    Lowercases scheme and host, IDNA-encodes the host, drops userinfo (`user:pass@`), the default port, the fragment and
     tracking parameters (`utm_*`, `fbclid`, ...), sorts the remaining query parameters by name
     (stable, raw encoding kept) and turns an empty path into "/". The path's case is kept.
     Raises ValueError for a URL whose port is not a number.

@@ -31,6 +31,8 @@ from finsent.errors import FinsentError, UsageError
 
 QUERY_DIR = Path(__file__).with_name("queries")
 FORMATS = ("table", "csv", "json")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these runs as a formula when the CSV is opened in a spreadsheet."""
 
 _PARAM_LINE = re.compile(r"^--\s*@param\s+(\w+)\s+(\w+)\s*(?:=\s*(\S+))?\s*(?::\s*(.*))?$")
 
@@ -269,16 +271,26 @@ def format_result(result: QueryResult, fmt: str) -> str:
         return json.dumps(result.records(), default=_json_value, ensure_ascii=False, indent=2)
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; a cell holding CR or LF is quoted
         writer.writerow(result.columns)
-        writer.writerows([["" if v is None else _json_value(v) for v in row] for row in result.rows])
-        return out.getvalue().rstrip("\n")
+        writer.writerows([[_csv_cell(value) for value in row] for row in result.rows])
+        return out.getvalue().removesuffix("\r\n")
     import pandas as pd
 
     if not result.rows:
         return "  ".join(result.columns) + "\n(no rows)"
     cells = [["" if v is None else v for v in row] for row in result.rows]
     return pd.DataFrame(cells, columns=result.columns, dtype=object).to_string(index=False)
+
+
+def _csv_cell(value: Any) -> Any:
+    """One CSV cell; text that a spreadsheet would run as a formula gets a leading `'` (OWASP)."""
+    if value is None:
+        return ""
+    value = _json_value(value)
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 def _json_value(value: Any) -> Any:

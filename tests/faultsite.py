@@ -41,7 +41,9 @@ ROBOTS_TXT = "User-agent: *\nDisallow: /private/\n"
 MAX_BODY_BYTES = 200_000
 """`--max_body_bytes` of `fast_run_args`; the oversized routes send more than this."""
 FETCH_TIMEOUT = 2.0
-"""`--fetch_timeout` of `fast_run_args`; its `--fetch_deadline_s` is twice this."""
+"""`--fetch_timeout` of `fast_run_args`."""
+FETCH_DEADLINE = 3 * FETCH_TIMEOUT
+"""`--fetch_deadline_s` of `fast_run_args`: everything fetching one URL takes."""
 MAX_RETRY_AFTER = 1.5
 """`--max_retry_after` of `fast_run_args`."""
 FETCH_RETRIES = 2
@@ -161,7 +163,7 @@ def allowed_hosts(site: LocalSite, hosts: tuple[str, ...] = ("127.0.0.1", "local
 def fast_run_args(site: LocalSite, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> list[str]:
     """Pipeline options that keep fault runs quick: short timeouts and backoff, small body limit."""
     return ["--allowed_private_hosts", allowed_hosts(site, hosts),
-            "--fetch_timeout", str(FETCH_TIMEOUT), "--fetch_deadline_s", str(2 * FETCH_TIMEOUT),
+            "--fetch_timeout", str(FETCH_TIMEOUT), "--fetch_deadline_s", str(FETCH_DEADLINE),
             "--fetch_retries", str(FETCH_RETRIES),
             "--fetch_backoff", "0.05", "--max_retry_after", str(MAX_RETRY_AFTER),
             "--max_body_bytes", str(MAX_BODY_BYTES), "--max_redirects", "3",

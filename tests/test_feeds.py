@@ -134,6 +134,12 @@ def test_rss_items_become_entries_and_bad_items_failures() -> None:
     assert "no link" in failures[0].detail and "javascript" in failures[1].detail
 
 
+def test_credentials_in_an_entry_link_are_dropped() -> None:
+    body = RSS.replace(b"<link>/markets/b</link>", b"<link>https://user:pass@news.example.com/markets/b</link>")
+    entries, _ = parse_feed(body, CONFIG)
+    assert (entries[1].url, entries[1].canonical_url) == ("https://news.example.com/markets/b",) * 2
+
+
 def test_atom_entries_use_the_alternate_link_and_updated_time() -> None:
     (entry,), failures = parse_feed(ATOM, CONFIG)
     assert failures == []

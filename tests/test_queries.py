@@ -6,7 +6,10 @@ each query's answer is checked against the Parquet rows read directly.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import subprocess
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,13 +18,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from test_cli import FINSENT
 
 from finsent.cli import main
 from pipelines.demo import demo_run_date
 from pipelines.demo_site import DemoSite
 from pipelines.runner import run_pipeline
 from pipelines.schema import TABLES
-from reports.sql import bigquery_job_config, bind_params, load_query, shipped_queries, to_duckdb
+from reports.sql import (
+    QueryResult,
+    bigquery_job_config,
+    bind_params,
+    format_result,
+    load_query,
+    shipped_queries,
+    to_duckdb,
+)
 
 TICKERS = ["KSTL", "ACME"]  # KSTL: named by 2 of the feed's 10 articles; ACME by none
 
@@ -263,3 +275,26 @@ def test_a_sql_file_path_runs_too(capsys, demo, tmp_path: Path):
     path.write_text("-- How many sentences.\nSELECT COUNT(*) AS n FROM sentences WHERE run_date = @run_date\n")
     (row,) = query(capsys, demo, str(path))
     assert row["n"] == len(demo["sentences"])
+
+
+def test_csv_output_neutralises_spreadsheet_formulas(tmp_path: Path):
+    """Scraped titles are untrusted: a cell that a spreadsheet would run as a formula is quoted."""
+    cells = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab",
+             "Plain title", "a=b"]
+    values = ", ".join("(" + "'" + cell.replace("'", "''") + "')" for cell in cells)
+    path = tmp_path / "titles.sql"
+    path.write_text("-- Titles that look like formulas.\n"
+                    f"SELECT title, -1.5 AS score FROM (VALUES {values}) AS t(title)\n")
+    (tmp_path / "data").mkdir()
+    done = subprocess.run([FINSENT, "query", str(path), "--data", str(tmp_path / "data"), "--format", "csv"],
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout.decode("utf-8"), newline="")))
+    assert rows[0] == ["title", "score"]
+    assert [row[0] for row in rows[1:]] == ["'" + cell for cell in cells[:5]] + cells[5:]
+    assert {row[1] for row in rows[1:]} == {"-1.5"}  # numbers stay numbers
+
+
+def test_a_carriage_return_prefix_is_neutralised_too():
+    text = format_result(QueryResult(["title"], [("\rcmd",), (None,)]), "csv")
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [["title"], ["'\rcmd"], [""]]

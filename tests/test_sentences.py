@@ -194,10 +194,25 @@ def test_split_sentences_transform() -> None:
     a3_text = "Revenue rose 3.5 % to EUR 13.1 mn in the quarter."
     articles = [_article("a1", ARTICLE_TEXT), _article("a2", "Too short."), _article("a3", a3_text)]
     pipeline = beam.Pipeline()
-    sentences = pipeline | beam.Create(articles) | SplitSentences()
+    sentences, failures = pipeline | beam.Create(articles) | SplitSentences()
     assert_that(sentences, equal_to([*EXPECTED, Sentence("a3-0000", "a3", 0, a3_text)]))
+    assert_that(failures, equal_to([]), label="no failures")
     result = pipeline.run()
     result.wait_until_finish()
     assert _counter(result, "sentences_kept") == 3
     assert _counter(result, "sentences_dropped") == 5
     assert _counter(result, "articles_without_sentences") == 1
+
+
+def test_sentences_past_the_limit_are_cut_and_recorded() -> None:
+    text = " ".join(f"Quarterly revenue at unit {n} rose by {n} percent." for n in range(10))
+    pipeline = beam.Pipeline()
+    sentences, failures = pipeline | beam.Create([_article("long", text)]) | SplitSentences(
+        SentenceSettings(max_per_article=4))
+    assert_that(sentences | beam.Map(lambda sentence: sentence.index), equal_to([0, 1, 2, 3]))
+    assert_that(failures | beam.Map(lambda failure: (failure.stage, failure.reason, failure.detail)),
+                equal_to([("sentences", "too_many_sentences", "6 of 10 sentences were not classified: only "
+                           "the first 4 are (--max_sentences_per_article)")]), label="failures")
+    result = pipeline.run()
+    result.wait_until_finish()
+    assert _counter(result, "sentences_over_limit") == 6

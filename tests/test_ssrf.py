@@ -7,8 +7,12 @@ must see no request at all, whatever the feed links to or the allowed site redir
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -113,3 +117,101 @@ def test_the_pipeline_never_connects_to_a_private_address(internal: LocalSite, t
                          "on-the-internal-service": ("feed_unreachable", "blocked_private_address")}
     assert outcome.runs_row["articles"] == 1
     assert internal.requests == [] and via_localhost == []
+
+
+# --- DNS: the address checked is the address connected to ---------------------------------------
+
+PUBLIC = "93.184.216.34"
+NAME = "news.example"
+
+
+class Listener:
+    """A bare TCP listener on 127.0.0.1 that counts the connections reaching it (it never answers)."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self.accepted = 0
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self._server.accept()
+                self.accepted += 1
+                connection.close()
+
+    def __enter__(self) -> Listener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.close()
+
+
+def scripted_dns(monkeypatch: pytest.MonkeyPatch, answers: list[list[str]]) -> None:
+    """`NAME` resolves to `answers[n]` on the n-th lookup (the last repeats); other names as usual."""
+    real = socket.getaddrinfo
+    lookups = iter(answers)
+    last: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> list:
+        nonlocal last
+        if host != NAME:
+            return real(host, port, *args, **kwargs)
+        last = next(lookups, last)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, int(port or 0))) for ip in last]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def public_hosts_unreachable(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Connections to `PUBLIC` are refused here (no packet leaves the machine); returns the addresses tried."""
+    real = socket.create_connection
+    tried: list[str] = []
+
+    def create_connection(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        tried.append(address[0])
+        if address[0] == PUBLIC:
+            raise ConnectionRefusedError(f"{PUBLIC} is unreachable in this test")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return tried
+
+
+GUARDED = FetchSettings(timeout=1, deadline=2, retries=0, ignore_robots=True)
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_an_answer_with_any_private_address_is_refused_before_connecting(
+        monkeypatch: pytest.MonkeyPatch, scheme: str) -> None:
+    scripted_dns(monkeypatch, [[PUBLIC, "127.0.0.1"]])
+    tried = public_hosts_unreachable(monkeypatch)
+    with Listener() as listener:
+        outcome = Fetcher(GUARDED).fetch_or_error(f"{scheme}://{NAME}:{listener.port}/news")
+    assert isinstance(outcome, FetchError) and outcome.reason == "blocked_private_address"
+    assert (listener.accepted, tried) == (0, [])
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_name_that_rebinds_to_loopback_after_the_check_is_never_connected_to(
+        monkeypatch: pytest.MonkeyPatch, scheme: str) -> None:
+    """The first lookup answers public, every later one 127.0.0.1: only the vetted address is tried."""
+    scripted_dns(monkeypatch, [[PUBLIC], ["127.0.0.1"]])
+    tried = public_hosts_unreachable(monkeypatch)
+    with Listener() as listener:
+        outcome = Fetcher(GUARDED).fetch_or_error(f"{scheme}://{NAME}:{listener.port}/news")
+    assert isinstance(outcome, FetchError) and outcome.reason == "connection_error"
+    assert (listener.accepted, tried) == (0, [PUBLIC])
+
+
+def test_refusals_do_not_tell_open_ports_from_closed_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    scripted_dns(monkeypatch, [["127.0.0.1"]])
+    with Listener() as listener:
+        open_port = Fetcher(GUARDED).fetch_or_error(f"http://{NAME}:{listener.port}/")
+        closed_port = Fetcher(GUARDED).fetch_or_error(f"http://{NAME}:1/")
+        assert listener.accepted == 0
+    assert isinstance(open_port, FetchError) and isinstance(closed_port, FetchError)
+    assert (open_port.reason, open_port.detail) == (closed_port.reason, closed_port.detail)
+    assert open_port.reason == "blocked_private_address"

@@ -25,6 +25,8 @@ from pipelines.urls import canonicalize_url, is_tracking_param, make_article_id,
     ("https://x.com/a?z=1&a=3&z=0", "https://x.com/a?a=3&z=1&z=0"),  # same name keeps its value order
     ("https://x.com/a%20b?q=a+b&r=%2F", "https://x.com/a%20b?q=a+b&r=%2F"),  # encoding untouched
     ("  https://[2001:DB8::1]:443/x  ", "https://[2001:db8::1]/x"),
+    ("https://user:pass@Example.com/a", "https://example.com/a"),
+    ("https://token@example.com:8443/a", "https://example.com:8443/a"),
 ])
 def test_canonical_form(url: str, canonical: str) -> None:
     assert canonicalize_url(url) == canonical
