@@ -233,7 +233,8 @@ def run_stored_feed(folder: Path, entries: int) -> tuple[float, dict]:
         output = folder / "data"
         store_earlier_articles(output, [make_article_id(canonicalize_url(f"{prefix}{n}")) for n in range(entries)])
         argv = [*fast_run_args(site), "--feeds", str(feeds), "--output", str(output), "--run_date", RUN_DATE,
-                "--max_body_bytes", "5000000"]  # the 10,000-entry feed is 1.7 MB
+                "--max_body_bytes", "5000000",  # the 10,000-entry feed is 1.7 MB
+                "--max_entries_per_feed", str(entries)]  # all of them, past the default cap
         peak_mb = run_child_measuring_rss(argv)
     (runs,) = pq.read_table(output / "runs").to_pylist()
     return peak_mb, runs
