@@ -78,15 +78,6 @@ def vetted_addresses(host: str, port: int, allow_private: bool) -> list[IPAddres
     return addresses
 
 
-def check_host_allowed(host: str, port: int, allow_private: bool) -> None:
-    """Raise BlockedAddressError unless every address of `host` is public (or allow_private is set).
-
-    Raises socket.gaierror when the host does not resolve.
-    """
-    if not allow_private:
-        vetted_addresses(host, port, allow_private)
-
-
 def parse_host_ports(text: str, what: str = "--allowed_private_hosts") -> frozenset[tuple[str, int]]:
     """The (host, port) pairs of a comma-separated `host:port` list (IPv6 in brackets), hosts lowercased.
 

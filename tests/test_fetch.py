@@ -14,7 +14,7 @@ from httpserver import LocalSite, Reply
 
 from pipelines.extract import extract_article
 from pipelines.fetch import Fetcher, FetchError, FetchResponse
-from pipelines.netguard import BlockedAddressError, IPAddress, check_host_allowed, resolve_host, vetted_addresses
+from pipelines.netguard import BlockedAddressError, IPAddress, resolve_host, vetted_addresses
 from pipelines.options import FinsentOptions, run_settings
 from pipelines.settings import FetchSettings
 
@@ -286,13 +286,13 @@ def test_a_gzip_bomb_is_too_large(site: LocalSite) -> None:
                                   "2130706433", "0177.0.0.1", "localhost"])
 def test_private_and_special_addresses_are_blocked(host: str) -> None:
     with pytest.raises(BlockedAddressError):
-        check_host_allowed(host, 80, allow_private=False)
-    check_host_allowed(host, 80, allow_private=True)
+        vetted_addresses(host, 80, allow_private=False)
+    assert vetted_addresses(host, 80, allow_private=True)
 
 
 @pytest.mark.parametrize("host", ["8.8.8.8", "2001:4860:4860::8888", "93.184.216.34"])
 def test_public_addresses_are_allowed(host: str) -> None:
-    check_host_allowed(host, 443, allow_private=False)
+    assert vetted_addresses(host, 443, allow_private=False)
 
 
 def test_a_loopback_url_is_blocked_before_any_request(site: LocalSite) -> None:
