@@ -77,7 +77,7 @@ def run_killed_at(point: str, argv: list[str], log: Path) -> str:
                                stdout=output, stderr=subprocess.STDOUT, timeout=600)
     text = log.read_text()
     assert child.returncode == -9, f"{point}: the run was not killed (exit {child.returncode}):\n{text[-2000:]}"
-    return re.search(r"finsent run (\S+):", text)[1]
+    return re.search(r"run (\S+): feeds ", text)[1]
 
 
 def run_folders(output: Path) -> set[str]:

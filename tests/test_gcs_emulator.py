@@ -118,7 +118,7 @@ def scenario(emulator: GcsEmulator, tmp_path_factory: pytest.TempPathFactory) ->
                                       *argv(GS_OUTPUT)], cwd=REPO, stdout=output, stderr=subprocess.STDOUT,
                                      timeout=600)
         assert crashed.returncode == -9, log.read_text()[-2000:]
-        crashed_run_id = re.search(r"finsent run (\S+):", log.read_text())[1]
+        crashed_run_id = re.search(r"run (\S+): feeds ", log.read_text())[1]
         rows_after_crash = rows(GS_OUTPUT)
         refused = finsent("run", *argv(GS_OUTPUT))
         delete_object(f"finsent-data/_locks/{RUN_DATE}.lock")  # as the operator told to, the run being dead
