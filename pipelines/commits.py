@@ -215,12 +215,7 @@ def remove_dead_runs(fs: pafs.FileSystem, root: str, commit: DateCommit) -> list
     removed = []
     for table in TABLES:
         date_folder = _date_folder(root, table, commit.run_date)
-        runs: dict[str, list[str]] = {}
-        for info in _files_under(fs, date_folder):
-            run_id, _, rest = info.path[len(date_folder) + 1:].partition("/")
-            if rest:  # a file inside a run folder
-                runs.setdefault(run_id, []).append(info.path)
-        for run_id, files in sorted(runs.items()):
+        for run_id, files in sorted(_run_folders(fs, date_folder).items()):
             if run_id not in keep:
                 remove_folder(fs, f"{date_folder}/{run_id}", files)
                 removed.append(f"{date_folder}/{run_id}")
@@ -228,6 +223,20 @@ def remove_dead_runs(fs: pafs.FileSystem, root: str, commit: DateCommit) -> list
         for stray in Path(root, MANIFESTS).glob(f".{commit.run_date.isoformat()}.json.*.tmp"):
             stray.unlink(missing_ok=True)
     return removed
+
+
+def _run_folders(fs: pafs.FileSystem, date_folder: str) -> dict[str, list[str]]:
+    """Run ID → the files of each run folder under a date folder (locally also folders with no file)."""
+    runs: dict[str, list[str]] = {}
+    if isinstance(fs, pafs.LocalFileSystem):  # a run killed early can leave only empty folders
+        for info in fs.get_file_info(pafs.FileSelector(date_folder, allow_not_found=True)):
+            if info.type == pafs.FileType.Directory:
+                runs[info.base_name] = []
+    for info in _files_under(fs, date_folder):
+        run_id, _, rest = info.path[len(date_folder) + 1:].partition("/")
+        if rest:  # a file inside a run folder
+            runs.setdefault(run_id, []).append(info.path)
+    return runs
 
 
 def remove_folder(fs: pafs.FileSystem, folder: str, files: list[str]) -> None:

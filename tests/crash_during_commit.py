@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 
 import pipelines.commits as commits
 from finsent.cli import main
@@ -36,7 +37,7 @@ def crash_at(point: str) -> None:
         rename = os.replace
 
         def replace(source: str, target: str) -> None:
-            if str(source).endswith(".tmp"):
+            if Path(target).parent.name == commits.MANIFESTS:  # not, e.g., the progress files
                 die()
             rename(source, target)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from faultsite import FaultSite, article_html, fast_run_args, serve_story_feed, write_feeds_yaml
 
-from pipelines.commits import LOCKS, MANIFESTS, read_commits
+from pipelines.commits import LOCKS, MANIFESTS, read_commits, run_folder
 from pipelines.runner import run_pipeline
 from pipelines.schema import TABLES
 from reports.data import ParquetSource
@@ -70,14 +70,20 @@ def reader_view(output: Path) -> View:
     return View(keys, run)
 
 
-def run_killed_at(point: str, argv: list[str], log: Path) -> str:
-    """Run `finsent run` in a child that SIGKILLs itself at `point` of the commit; its run_id."""
+def run_killed_at(point: str, argv: list[str], log: Path, output: Path) -> str:
+    """Run `finsent run` in a child that SIGKILLs itself at `point` of the commit; its run_id.
+
+    Checks that it died in the commit: every table of the run was completely written.
+    """
     with log.open("w") as output:
         child = subprocess.run([sys.executable, "tests/crash_during_commit.py", point, *argv], cwd=REPO,
                                stdout=output, stderr=subprocess.STDOUT, timeout=600)
     text = log.read_text()
     assert child.returncode == -9, f"{point}: the run was not killed (exit {child.returncode}):\n{text[-2000:]}"
-    return re.search(r"run (\S+): feeds ", text)[1]
+    run_id = re.search(r"run (\S+): feeds ", text)[1]
+    for table in TABLES:
+        assert list(Path(run_folder(str(output), table, DAY, run_id)).glob("part-*.parquet")), (point, table)
+    return run_id
 
 
 def run_folders(output: Path) -> set[str]:
@@ -99,7 +105,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
             if step.startswith("clean"):
                 run_ids[step] = run_pipeline(argv).run.run_id
             else:
-                run_ids[step] = run_killed_at(step, argv, folder / f"{step}.log")
+                run_ids[step] = run_killed_at(step, argv, folder / f"{step}.log", output)
             stories[run_ids[step]] = count
             views[step] = reader_view(output)
             if step == "mid_cleanup":
