@@ -23,7 +23,8 @@ from apache_beam.options.pipeline_options import (
 )
 
 from finsent.errors import FinsentError, UsageError
-from pipelines.commits import date_lock, read_commits, read_table
+from pipelines.commits import read_commits, read_table
+from pipelines.datelock import date_lock
 from pipelines.options import run_settings
 from pipelines.pipeline import build_pipeline
 from pipelines.progress import ProgressReporter

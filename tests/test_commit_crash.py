@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from faultsite import FaultSite, article_html, fast_run_args, serve_story_feed, write_feeds_yaml
 
-from pipelines.commits import LOCKS, MANIFESTS, read_commits, run_folder
+from pipelines.commits import MANIFESTS, read_commits, run_folder
+from pipelines.datelock import LOCKS
 from pipelines.runner import run_pipeline
 from pipelines.schema import TABLES
 from reports.data import ParquetSource
@@ -75,9 +76,9 @@ def run_killed_at(point: str, argv: list[str], log: Path, output: Path) -> str:
 
     Checks that it died in the commit: every table of the run was completely written.
     """
-    with log.open("w") as output:
+    with log.open("w") as handle:
         child = subprocess.run([sys.executable, "tests/crash_during_commit.py", point, *argv], cwd=REPO,
-                               stdout=output, stderr=subprocess.STDOUT, timeout=600)
+                               stdout=handle, stderr=subprocess.STDOUT, timeout=600)
     text = log.read_text()
     assert child.returncode == -9, f"{point}: the run was not killed (exit {child.returncode}):\n{text[-2000:]}"
     run_id = re.search(r"run (\S+): feeds ", text)[1]
