@@ -146,7 +146,7 @@ def test_a_second_run_of_the_same_date_fails_clearly_while_the_first_holds_the_l
         serve_story_feed(site, 2)
         site.add("/news/story-0", article_html("Story 0", 0), delay=30)  # keeps the first run busy
         feeds = write_feeds_yaml(tmp_path / "feeds.yaml", {"news": site.url("/feeds/news.xml")})
-        argv = ["run", *fast_run_args(site), "--fetch_timeout", "60", "--feeds", str(feeds),
+        argv = ["run", *fast_run_args(site), "--fetch_timeout", "60", "--fetch_deadline_s", "60", "--feeds", str(feeds),
                 "--output", str(tmp_path / "data"), "--run_date", RUN_DATE]
         first = subprocess.Popen([sys.executable, "-m", "finsent.cli", *argv], cwd=REPO,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -157,6 +157,7 @@ def test_a_second_run_of_the_same_date_fails_clearly_while_the_first_holds_the_l
                 time.sleep(0.1)
             second = subprocess.run([sys.executable, "-m", "finsent.cli", *argv], cwd=REPO,
                                     capture_output=True, text=True, timeout=300)
+            assert first.poll() is None, "the first run ended before the second was refused"
         finally:
             first.kill()
             first.wait()
