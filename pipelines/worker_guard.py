@@ -4,17 +4,19 @@ The DirectRunner's `multi_processing` mode starts each SDK worker as a subproces
 is killed (SIGKILL, OOM killer), nothing tells the workers, and they lived on, holding memory and
 connections. `finsent run` names its process ID in `FINSENT_LAUNCHER_PID` and the workers import
 this module at start (Beam's `--beam_plugins`); a daemon thread then waits for that process to end
-and ends the worker. Outside such a worker (no variable, or the launcher itself) it does nothing.
+and ends the worker. In any other process (the launcher, a Dataflow worker) it does nothing.
 """
 
 from __future__ import annotations
 
 import os
 import select
+import sys
 import threading
 import time
 
 LAUNCHER_PID_VARIABLE = "FINSENT_LAUNCHER_PID"
+SDK_WORKER_MAIN = "sdk_worker_main.py"  # `python -m apache_beam.runners.worker.sdk_worker_main`
 POLL_SECONDS = 0.5
 EXIT_STATUS = 70  # EX_SOFTWARE: the worker did not finish its work
 
@@ -49,9 +51,10 @@ def _exit_when_gone(pid: int) -> None:
 
 
 def watch_launcher() -> threading.Thread | None:
-    """Start the watch if this process is a worker of a live `finsent run`; returns its thread."""
+    """Start the watch if this process is an SDK worker of a `finsent run`; returns its thread."""
     value = os.environ.get(LAUNCHER_PID_VARIABLE, "")
-    if not value.isdigit() or int(value) == os.getpid():
+    is_sdk_worker = bool(sys.argv) and sys.argv[0].endswith(SDK_WORKER_MAIN)
+    if not value.isdigit() or int(value) == os.getpid() or not is_sdk_worker:
         return None
     thread = threading.Thread(target=_exit_when_gone, args=(int(value),), name="finsent-launcher-watch",
                               daemon=True)

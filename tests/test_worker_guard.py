@@ -58,7 +58,8 @@ def test_workers_exit_within_seconds_of_the_launcher_being_killed(tmp_path: Path
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(launcher.pid, signal.SIGKILL)  # whatever is left of the run's session
-    print(f"SDK workers alive {waited:.1f} s after the launcher was killed: {len(alive)} of {len(workers)}")
+    print(f"{len(workers) - len(alive)} of {len(workers)} SDK worker processes gone {waited:.1f} s after "
+          "the launcher was killed")
     assert alive == []
 
 
@@ -66,4 +67,6 @@ def test_the_guard_does_nothing_outside_a_worker(monkeypatch) -> None:
     monkeypatch.delenv(LAUNCHER_PID_VARIABLE, raising=False)
     assert watch_launcher() is None
     monkeypatch.setenv(LAUNCHER_PID_VARIABLE, str(os.getpid()))  # the launcher itself
+    assert watch_launcher() is None
+    monkeypatch.setenv(LAUNCHER_PID_VARIABLE, str(os.getppid()))  # a process that is not an SDK worker
     assert watch_launcher() is None
