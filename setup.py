@@ -27,10 +27,11 @@ BASE = [
 ]
 EXTRAS = {
     "gcp": ["apache-beam[gcp]==2.77.0", "google-cloud-bigquery>=3.20"],
-    "reports": ["evidently==0.7.*", "jinja2>=3.1", "matplotlib>=3.8", "duckdb>=1.1", "sqlglot>=25"],
+    # fsspec: reports read results from filesystems pyarrow has no driver for (memory://, ...)
+    "reports": ["evidently==0.7.*", "jinja2>=3.1", "matplotlib>=3.8", "duckdb>=1.1", "sqlglot>=25", "fsspec>=2023.1"],
     # transformers: the reference the plain-PyTorch encoder is tested against (tests/test_encoder.py)
     "dev": ["pytest>=8", "hypothesis>=6.100", "ruff>=0.6", "aiosmtpd>=1.4.6", "psutil>=5.9", "py-spy>=0.3",
-            "transformers>=4.45"],
+            "transformers>=4.45", "gcp-storage-emulator>=2024.8"],
 }
 
 setup(

@@ -53,9 +53,6 @@ def run_job(args: argparse.Namespace) -> int:
     from pipelines.runner import format_summary, run_pipeline
 
     outcome = run_pipeline(settings_words(args) + args.extra)
-    if outcome is None:
-        LOG.info("the output is not a local folder: the summary is in the runs table")
-        return EXIT_OK
     print(format_summary(outcome))
     status = EXIT_OK
     for problem in outcome.problems:

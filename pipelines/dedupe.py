@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
-import pyarrow.fs as pafs
-import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 from apache_beam.pvalue import PCollection, TaggedOutput
 
+from pipelines.commits import read_commits, read_table
 from pipelines.records import FeedEntry
 
 WITHIN_RUN = "within_run"
@@ -54,46 +52,16 @@ def merged(kept: FeedEntry, others: Iterable[FeedEntry]) -> FeedEntry:
 
 
 def stored_article_ids(output_root: str, before_run_date: date | str) -> set[str]:
-    """The article_ids of `<output_root>/articles/run_date=YYYY-MM-DD/` Parquet files dated before the run.
+    """The article_ids committed under `output_root` by run dates before `before_run_date`.
 
-    `output_root` may be a local path or a URI pyarrow understands (gs://...). A missing folder
-    gives an empty set; hidden files and folders (`.`/`_` prefixes, e.g. Beam temp dirs) are skipped.
+    `output_root` may be a local path or a URI (gs://...); files are found through the dates'
+    manifests (`pipelines/commits.py`), so runs that never committed count for nothing. A root
+    with no commits gives an empty set.
     """
     before = date.fromisoformat(before_run_date) if isinstance(before_run_date, str) else before_run_date
-    filesystem, root = _filesystem(output_root)
-    ids: set[str] = set()
-    selector = pafs.FileSelector(f"{root.rstrip('/')}/articles", allow_not_found=True)
-    for info in filesystem.get_file_info(selector):
-        day = _partition_date(info)
-        if day is not None and day < before:
-            ids |= _ids_in_folder(filesystem, info.path)
-    return ids
-
-
-def _filesystem(output_root: str) -> tuple[pafs.FileSystem, str]:
-    if "://" in output_root:
-        return pafs.FileSystem.from_uri(output_root)
-    return pafs.LocalFileSystem(), str(Path(output_root).resolve())
-
-
-def _partition_date(info: pafs.FileInfo) -> date | None:
-    if info.type != pafs.FileType.Directory or not info.base_name.startswith("run_date="):
-        return None
-    try:
-        return date.fromisoformat(info.base_name.removeprefix("run_date="))
-    except ValueError:
-        return None
-
-
-def _ids_in_folder(filesystem: pafs.FileSystem, folder: str) -> set[str]:
-    ids: set[str] = set()
-    for info in filesystem.get_file_info(pafs.FileSelector(folder, recursive=True)):
-        relative = info.path[len(folder):].strip("/").split("/")
-        if info.type != pafs.FileType.File or any(part.startswith((".", "_")) for part in relative):
-            continue
-        column = pq.read_table(info.path, columns=["article_id"], filesystem=filesystem).column("article_id")
-        ids.update(value for value in column.to_pylist() if value)
-    return ids
+    earlier = [commit for day, commit in read_commits(output_root).items() if day < before]
+    column = read_table(output_root, "articles", ["article_id"], earlier).column("article_id")
+    return {value for value in column.to_pylist() if value}
 
 
 class _PickOne(beam.DoFn):

@@ -14,16 +14,23 @@ from pathlib import Path
 from typing import NoReturn
 
 import apache_beam as beam
-import pyarrow.parquet as pq
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, _BeamArgumentParser
+import pyarrow.compute as pc
+from apache_beam.options.pipeline_options import (
+    PipelineOptions,
+    SetupOptions,
+    StandardOptions,
+    _BeamArgumentParser,
+)
 
 from finsent.errors import FinsentError, UsageError
+from pipelines.commits import read_commits, read_table
+from pipelines.datelock import date_lock
 from pipelines.options import run_settings
 from pipelines.pipeline import build_pipeline
 from pipelines.progress import ProgressReporter
 from pipelines.runs import RunInfo
 from pipelines.schema import TABLES
-from pipelines.sinks import partition_dir
+from pipelines.worker_guard import LAUNCHER_PID_VARIABLE
 
 LOG = logging.getLogger(__name__)
 
@@ -73,17 +80,24 @@ def health_problems(row: dict, max_failure_rate: float) -> tuple[str, ...]:
     return tuple(problems)
 
 
+WORKER_GUARD_PLUGIN = "pipelines.worker_guard"
+
+
 def pipeline_options(argv: list[str]) -> PipelineOptions:
     """PipelineOptions from command-line words; DirectRunner unless `--runner` says otherwise.
 
     Every word must be a finsent option or a known Beam option: anything else raises `UsageError`
-    (Beam itself would only log "Discarding unparseable args" and run with its defaults).
+    (Beam itself would only log "Discarding unparseable args" and run with its defaults). Local
+    SDK worker processes import `pipelines.worker_guard`, so they exit if the launcher dies.
     """
     check_known_options(argv)
     options = PipelineOptions(argv)
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = "DirectRunner"
+    setup = options.view_as(SetupOptions)
+    if WORKER_GUARD_PLUGIN not in (setup.beam_plugins or []):
+        setup.beam_plugins = [*(setup.beam_plugins or []), WORKER_GUARD_PLUGIN]
     return options
 
 
@@ -119,11 +133,12 @@ def check_output_writable(output: str) -> None:
         raise FinsentError(f"--output {output}: cannot write there ({error.strerror or error})") from error
 
 
-def run_pipeline(argv: list[str]) -> RunOutcome | None:
-    """Run the job to completion; returns the outcome when the output is local, else None.
+def run_pipeline(argv: list[str]) -> RunOutcome:
+    """Run the job to completion, holding the lock of its output and date; returns what it committed.
 
     The options, the feeds file, the company dictionary, the runner and the output folder are all
-    checked before anything runs, so a mistake never writes or replaces a partition.
+    checked before anything runs, so a mistake never writes or replaces a partition. Raises
+    `DateLockedError` when another run of the same date and output is under way.
     """
     limit_malloc_arenas()
     options = pipeline_options(argv)
@@ -131,26 +146,27 @@ def run_pipeline(argv: list[str]) -> RunOutcome | None:
     check_output_writable(settings.job.output)
     run = RunInfo.new(settings.job.run_date)
     started = time.perf_counter()
-    pipeline = beam.Pipeline(options=options)
-    build_pipeline(pipeline, options, run)
-    LOG.info("run %s: feeds %s → %s (run_date %s)", run.run_id, settings.job.feeds, settings.job.output,
-             run.run_date)
-    with ProgressReporter():
-        pipeline.run().wait_until_finish()
-    if not Path(settings.job.output).exists():
-        return None
+    os.environ[LAUNCHER_PID_VARIABLE] = str(os.getpid())  # read by worker_guard in local SDK workers
+    with date_lock(settings.job.output, run.run_date, run.run_id):
+        pipeline = beam.Pipeline(options=options)
+        build_pipeline(pipeline, options, run)
+        LOG.info("run %s: feeds %s → %s (run_date %s)", run.run_id, settings.job.feeds, settings.job.output,
+                 run.run_date)
+        with ProgressReporter():
+            pipeline.run().wait_until_finish()
     outcome = read_outcome(settings.job.output, run, time.perf_counter() - started)
     return replace(outcome, problems=health_problems(outcome.runs_row, settings.job.max_failure_rate))
 
 
 def read_outcome(output: str, run: RunInfo, seconds: float) -> RunOutcome:
     """Read back the committed `runs` row and failure reasons of `run`."""
-    runs = pq.read_table(partition_dir(output, "runs", run.run_date)).to_pylist()
-    row = next(r for r in runs if r["run_id"] == run.run_id)
-    failures = pq.read_table(partition_dir(output, "failures", run.run_date), columns=["reason"])
-    by_reason: dict[str, int] = {}
-    for reason in failures.column("reason").to_pylist():
-        by_reason[reason] = by_reason.get(reason, 0) + 1
+    commit = read_commits(output)[run.run_date]
+    if commit.run_id != run.run_id:
+        raise RuntimeError(f"run {run.run_id} finished but run_date {run.run_date} of {output} "
+                           f"is committed by run {commit.run_id}")
+    (row,) = read_table(output, "runs", commits=[commit]).to_pylist()
+    reasons = read_table(output, "failures", ["reason"], [commit]).column("reason")
+    by_reason = {item["values"]: item["counts"] for item in pc.value_counts(reasons).to_pylist()}
     return RunOutcome(run, output, row, dict(sorted(by_reason.items())), seconds)
 
 
@@ -174,5 +190,6 @@ def format_summary(outcome: RunOutcome) -> str:
     rate = row["articles"] / outcome.seconds if outcome.seconds else 0.0
     lines.append(f"  wall time        {outcome.seconds:6.1f} s   ({rate:.2f} articles/s)")
     lines.append(f"  output           {outcome.output}/{{{','.join(TABLES)}}}/"
-                 f"run_date={outcome.run.run_date}/")
+                 f"run_date={outcome.run.run_date}/{row['run_id']}/ (committed by "
+                 f"_manifests/{outcome.run.run_date}.json)")
     return "\n".join(lines)

@@ -1,40 +1,22 @@
-"""WriteParquet: the run's four tables as hive-partitioned Parquet, committed all at once.
+"""WriteParquet: the run's five tables as Parquet, committed together by the date's manifest.
 
-Layout: `<output>/<table>/run_date=YYYY-MM-DD/part-SSSSS-of-NNNNN.parquet`. Each table is first
-written under `<output>/<table>/_staging/<run_id>/`; only when all four are complete does the
-commit step swap each staging folder in for that date's partition. Readers glob
-`run_date=*/*.parquet`, so they never see staging files, a half-written partition, or two
-runs of the same date: re-running a date replaces its rows.
+Each table is written into the run's own folder, `<output>/<table>/run_date=YYYY-MM-DD/<run_id>/`;
+only when all of them are complete does the commit step write the date's manifest, which readers
+resolve files through (see `pipelines/commits.py`). Re-running a date replaces its rows.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
 from collections.abc import Iterable
 from datetime import date
 from hashlib import sha256
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
-from apache_beam.io.localfilesystem import LocalFileSystem
 
 from model.predict import Prediction
+from pipelines.commits import commit_date, run_folder
 from pipelines.records import Failure, Sentence
 from pipelines.schema import TABLES, arrow_schema
-
-TABLE_NAMES = tuple(TABLES)
-
-
-def partition_dir(output: str, table: str, run_date: date) -> str:
-    """Folder of one table's rows for one run date."""
-    return FileSystems.join(output, table, f"run_date={run_date.isoformat()}")
-
-
-def staging_dir(output: str, table: str, run_id: str) -> str:
-    """Folder a run writes one table into before its commit."""
-    return FileSystems.join(output, table, "_staging", run_id)
 
 
 def sentence_row(classified: tuple[Sentence, Prediction, str], run_date: date) -> dict:
@@ -69,53 +51,18 @@ def failure_row(failure: Failure, run_id: str, run_date: date) -> dict:
     }
 
 
-def _is_local(path: str) -> bool:
-    return isinstance(FileSystems.get_filesystem(path), LocalFileSystem)
-
-
-def _commit_local(staging: str, partition: str) -> None:
-    # The replaced partition waits under `_staging/`, never beside it: a crash before the rmtree
-    # must not leave a second `run_date=...*` folder that readers' globs would pick up.
-    trash = f"{staging}.replaced"
-    if os.path.isdir(partition):
-        os.replace(partition, trash)
-    os.replace(staging, partition)
-    shutil.rmtree(trash, ignore_errors=True)
-    with contextlib.suppress(OSError):
-        os.rmdir(os.path.dirname(staging))  # the `_staging` folder, once no other run uses it
-
-
-def _commit_remote(staging: str, partition: str) -> None:
-    old = [m.path for m in FileSystems.match([FileSystems.join(partition, "*")])[0].metadata_list]
-    if old:
-        FileSystems.delete(old)
-    new = [m.path for m in FileSystems.match([FileSystems.join(staging, "*")])[0].metadata_list]
-    FileSystems.rename(new, [FileSystems.join(partition, path.rsplit("/", 1)[-1]) for path in new])
-
-
-def commit_partition(output: str, table: str, run_id: str, run_date: date) -> str:
-    """Make the staged files of `run_id` the `table` partition of `run_date`; returns its path."""
-    staging, partition = staging_dir(output, table, run_id), partition_dir(output, table, run_date)
-    if _is_local(output):
-        _commit_local(staging, partition)
-    else:
-        _commit_remote(staging, partition)
-    return partition
-
-
 class _CommitRun(beam.DoFn):
     def __init__(self, output: str, run_id: str, run_date: date) -> None:
         self._output, self._run_id, self._run_date = output, run_id, run_date
 
     def process(self, written_files: list[str]) -> Iterable[str]:
-        for table in TABLE_NAMES:
-            yield commit_partition(self._output, table, self._run_id, self._run_date)
+        yield commit_date(self._output, self._run_id, self._run_date).run_id
 
 
 class WriteParquet(beam.PTransform):
-    """`{table: PCollection[row dict]}` for all four tables → committed Parquet partitions.
+    """`{table: PCollection[row dict]}` for all five tables → Parquet files committed by the date's manifest.
 
-    Outputs the committed partition folders (one element per table) once everything is written.
+    Outputs the run ID once the commit is done.
     """
 
     def __init__(self, output: str, run_id: str, run_date: date) -> None:
@@ -123,12 +70,12 @@ class WriteParquet(beam.PTransform):
         self._output, self._run_id, self._run_date = output, run_id, run_date
 
     def expand(self, tables: dict[str, beam.PCollection]) -> beam.PCollection:
-        """Write each table to staging, then commit all of them together."""
+        """Write each table into the run's folders, then commit all of them together."""
         written = [
             tables[table] | f"Write_{table}" >> beam.io.WriteToParquet(
-                FileSystems.join(staging_dir(self._output, table, self._run_id), "part"),
+                run_folder(self._output, table, self._run_date, self._run_id) + "/part",
                 arrow_schema(table), codec="snappy", file_name_suffix=".parquet")
-            for table in TABLE_NAMES
+            for table in TABLES
         ]
         return (
             written

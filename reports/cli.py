@@ -19,7 +19,7 @@ DEFAULT_REPORTS = "./finsent-reports"
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default=DEFAULT_OUTPUT,
-                        help=f"the pipeline's Parquet output folder (default {DEFAULT_OUTPUT})")
+                        help=f"the pipeline's output: a folder or gs://bucket/prefix (default {DEFAULT_OUTPUT})")
     parser.add_argument("--out", default=DEFAULT_REPORTS, help=f"where to write (default {DEFAULT_REPORTS})")
     parser.add_argument("--date", default=None, help="YYYY-MM-DD run date (default: the latest in the data)")
 

@@ -199,7 +199,8 @@ def group_sentiment(articles: pd.DataFrame, column: str) -> list[GroupRow]:
 
 def news_day(articles: pd.DataFrame) -> pd.Series:
     """Each article's day: the UTC day it was published, else its run date."""
-    published = pd.to_datetime(articles["published_at"], utc=True).dt.date
+    # object dtype: when no article has a date, pandas would otherwise turn the days into datetime64
+    published = pd.to_datetime(articles["published_at"], utc=True).dt.date.astype(object)
     return published.where(articles["published_at"].notna(), articles["run_date"])
 
 

@@ -1,9 +1,10 @@
-"""Reads finsent's result tables for the reports: one small interface, Parquet (DuckDB) behind it.
+"""Reads finsent's result tables for the reports: one small interface, Parquet behind it.
 
 Everything in `reports/` reads rows through a `ResultsSource`, so the reports do not care where
-rows live. `ParquetSource` reads the pipeline's hive-partitioned Parquet output with DuckDB; a
-BigQuery source only has to implement the same two methods over the same tables and columns
-(see `pipelines/schema.py`), filtering on the `run_date` partition column.
+rows live. `ParquetSource` reads the pipeline's Parquet output through the dates' manifests
+(`pipelines/commits.py`) with pyarrow, from a local folder, gs:// or any filesystem pyarrow or
+fsspec opens; a BigQuery source only has to implement the same two methods over the same tables
+and columns (see `pipelines/schema.py`), filtering on the `run_date` partition column.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-import duckdb
 import pandas as pd
 
 from finsent.errors import FinsentError
+from pipelines.commits import read_commits, table_dataset
 from pipelines.schema import TABLES
 
 #: Columns of `articles` the reports need (the full `text` column is left out: it is large).
@@ -60,41 +61,35 @@ def check_table(table: str, columns: Sequence[str] | None) -> list[str]:
 
 
 class ParquetSource:
-    """`ResultsSource` over `<root>/<table>/run_date=YYYY-MM-DD/*.parquet`, queried with DuckDB."""
+    """`ResultsSource` over the committed Parquet files of an output root (local path or URI).
+
+    The dates' manifests are read once, when the source is opened: every later `read` sees the
+    same runs, whatever commits in the meantime (a replaced run's files outlive one more commit).
+    """
 
     def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-        if not (self.root / "runs").is_dir():
-            raise DataSourceError(f"--data {self.root}: no finsent output there (no runs/ folder); "
-                                  "run `finsent run` or `finsent demo` first, or pass the right --data")
-        self._db = duckdb.connect()
-
-    def _files(self, table: str) -> str:
-        return str(self.root / table / "run_date=*" / "*.parquet")
-
-    def _has_files(self, table: str) -> bool:
-        return any((self.root / table).glob("run_date=*/*.parquet"))
+        self.root = str(root)
+        try:
+            self._commits = read_commits(self.root)
+        except (OSError, ValueError) as error:
+            raise DataSourceError(f"--data {self.root}: cannot read its manifests: {error}") from error
+        if not self._commits:
+            raise DataSourceError(f"--data {self.root}: no finsent output there (no committed run date in "
+                                  "_manifests/); run `finsent run` or `finsent demo` first, or pass the right --data")
 
     def run_dates(self) -> list[dt.date]:
-        """Every run date that has a `runs` row, oldest first."""
-        if not self._has_files("runs"):
-            return []
-        rows = self._db.execute(
-            "SELECT DISTINCT run_date FROM read_parquet(?, hive_partitioning = true) ORDER BY 1",
-            [self._files("runs")]).fetchall()
-        return [row[0] for row in rows]
+        """Every committed run date, oldest first."""
+        return list(self._commits)
 
     def read(self, table: str, start: dt.date, end: dt.date,
              columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Rows of `table` whose run_date is in [start, end] (see `ResultsSource.read`)."""
         wanted = check_table(table, columns)
-        if not self._has_files(table):
-            return pd.DataFrame({name: pd.Series(dtype=object) for name in wanted})
-        select = ", ".join(f'"{name}"' for name in wanted)
-        frame = self._db.execute(
-            # union_by_name: partitions written before a column was added read it as NULL
-            f"SELECT {select} FROM read_parquet(?, hive_partitioning = true, union_by_name = true) "  # noqa: S608
-            "WHERE run_date BETWEEN ? AND ?", [self._files(table), start, end]).df()
+        commits = [commit for day, commit in self._commits.items() if start <= day <= end]
+        try:  # files written before a column was added read it as NULL (the dataset has the whole schema)
+            frame = table_dataset(self.root, table, commits).to_table(columns=wanted).to_pandas()
+        except OSError as error:
+            raise DataSourceError(f"--data {self.root}: cannot read table {table}: {error}") from error
         if "run_date" in frame:
             frame["run_date"] = pd.to_datetime(frame["run_date"]).dt.date
         for field in TABLES[table]:
@@ -104,7 +99,7 @@ class ParquetSource:
 
 
 def open_source(data: str | Path) -> ResultsSource:
-    """The results source for a `--data` value (a local Parquet output folder today)."""
+    """The results source for a `--data` value: the pipeline's output root, local or a URI such as gs://."""
     return ParquetSource(data)
 
 

@@ -3,7 +3,8 @@
 Conventions of a query file (BigQuery Standard SQL):
 - Tables are named unqualified: `articles`, `sentences`, `failures`, `runs`, ... On BigQuery the
   job's default dataset (`--bigquery_dataset PROJECT:DATASET`) qualifies them; locally each is a
-  DuckDB view over `<data>/<table>/run_date=*/*.parquet`, and sqlglot translates the query from
+  DuckDB view over the table's committed Parquet files (local or gs://, found through the dates'
+  manifests, see `pipelines/commits.py`), and sqlglot translates the query from
   the BigQuery dialect to DuckDB's. The same file thus runs unchanged on both engines.
 - The header comment says what the query answers, then declares its parameters, one a line:
   `-- @param NAME TYPE [= DEFAULT]: meaning` (TYPE: DATE, INT64, FLOAT64, STRING, BOOL).
@@ -203,26 +204,28 @@ def to_duckdb(sql: str) -> str:
 
 
 def open_duckdb(data_dir: str | Path):
-    """An in-memory DuckDB with one view per table over `data_dir`'s committed Parquet partitions.
+    """An in-memory DuckDB with one view per table over the committed Parquet files under `data_dir`.
 
-    A table with no partitions yet is an empty view with the table's columns. Timestamps are
-    handled in UTC, as on BigQuery.
+    `data_dir` is the pipeline's output root, a local folder or a URI (gs://...); files are found
+    through the dates' manifests (`pipelines/commits.py`) and read with pyarrow, so a query sees
+    one whole run per date. A table with no rows yet is an empty view with the table's columns.
+    Timestamps are handled in UTC, as on BigQuery.
     """
     import duckdb
 
-    from pipelines.schema import TABLES, arrow_schema
+    from pipelines.commits import read_commits, table_dataset
+    from pipelines.schema import TABLES
 
-    folder = Path(data_dir)
-    if not folder.is_dir():
+    try:
+        commits = read_commits(str(data_dir)).values()
+    except (OSError, ValueError) as error:
+        raise FinsentError(f"--data {data_dir}: cannot read its manifests: {error}") from error
+    if not commits and "://" not in str(data_dir) and not Path(data_dir).is_dir():
         raise FinsentError(f"--data {data_dir} is not a folder (expected the pipeline's --output)")
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
     for table in TABLES:
-        files = sorted(str(path) for path in (folder / table).glob("run_date=*/*.parquet"))
-        if files:
-            connection.read_parquet(files, hive_partitioning=True, union_by_name=True).create_view(table)
-        else:
-            connection.register(table, arrow_schema(table, with_partition_column=True).empty_table())
+        connection.register(table, table_dataset(str(data_dir), table, commits))
     return connection
 
 
@@ -313,7 +316,8 @@ def add_query_commands(commands: argparse._SubParsersAction) -> None:
     query.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                        help="query parameter (repeatable), e.g. --param run_date=2026-11-23; "
                             "run_date defaults to the latest run date in the data")
-    query.add_argument("--data", default=DEFAULT_OUTPUT, help="the pipeline's --output folder")
+    query.add_argument("--data", default=DEFAULT_OUTPUT,
+                       help="the pipeline's --output: a folder or gs://bucket/prefix")
     query.add_argument("--format", choices=FORMATS, default="table", help="output format")
     query.add_argument("--bigquery", action="store_true", help="run on BigQuery instead of local Parquet")
     query.add_argument("--bigquery_dataset", default=None, help="PROJECT:DATASET holding the tables")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import torch
+from committed import committed_files, parquet_scan
 
 from model.artifact import save_artifact
 from model.base_encoder import base_encoder_dir
@@ -52,7 +53,7 @@ def make_untrained_model(folder: Path) -> Path:
 
 def inject_hostile_text(data: Path, date: dt.date) -> str:
     """Give the most negative article a script title and an HTML evidence sentence; its ID."""
-    files = list((data / "articles" / f"run_date={date.isoformat()}").glob("*.parquet"))
+    files = committed_files(data, date, "articles")
     assert len(files) == 1, files
     table = pq.read_table(files[0])
     rows = table.to_pylist()
@@ -95,8 +96,7 @@ def same_day_reference(demo_data: DemoData, tmp_path_factory) -> Path:
     import duckdb
 
     texts = [row[0] for row in duckdb.execute(
-        "SELECT text FROM read_parquet(?) ORDER BY sentence_id",
-        [str(demo_data.data / "sentences" / "*" / "*.parquet")]).fetchall()]
+        f"SELECT text FROM {parquet_scan(demo_data.data, 'sentences')} ORDER BY sentence_id").fetchall()]
     path = tmp_path_factory.mktemp("reference") / "reference_predictions.parquet"
     write_reference(SentimentClassifier.load(demo_data.model, threads=1), texts, path)
     return path

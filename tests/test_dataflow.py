@@ -11,13 +11,12 @@ import tarfile
 from pathlib import Path
 
 import apache_beam as beam
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from finsent.constants import DATASET_PATTERN
 from pipelines.bigquery import bigquery_row
+from pipelines.commits import read_table
 from pipelines.demo import demo_run_date
 from pipelines.demo_site import DemoSite
 from pipelines.main import submit
@@ -88,8 +87,7 @@ def multiprocess_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert outcome is not None
     rows = {}
     for table in TABLES:
-        paths = sorted((output / table).glob("run_date=*/*.parquet"))
-        rows[table] = pa.concat_tables([pq.read_table(p) for p in paths]).to_pylist() if paths else []
+        rows[table] = read_table(str(output), table).to_pylist()
     return {"outcome": outcome, "expected": expected, "rows": rows}
 
 

@@ -13,7 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.util import assert_that, equal_to
+from committed import commit_rows
 
+from pipelines.commits import run_folder
 from pipelines.dedupe import ALREADY_STORED, WITHIN_RUN, Deduplicate, choice_key, stored_article_ids
 from pipelines.records import FeedEntry
 from pipelines.urls import canonicalize_url, make_article_id
@@ -111,21 +113,19 @@ def test_it_runs_in_multi_processing_mode() -> None:
 
 # --- what earlier runs stored --------------------------------------------------------------------
 
-def write_ids(folder: Path, name: str, ids: list[str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.table({"article_id": ids, "title": ["t"] * len(ids)}), folder / name)
+def commit_ids(root: Path, day: str, ids: list[str], run_id: str) -> None:
+    commit_rows(root, date.fromisoformat(day), run_id, {"articles": {"article_id": ids}})
 
 
-def test_stored_ids_come_from_earlier_run_dates_only(tmp_path: Path) -> None:
-    articles = tmp_path / "articles"
-    write_ids(articles / "run_date=2024-05-04", "part-0.parquet", ["a", "b"])
-    write_ids(articles / "run_date=2024-05-05", "part-0.parquet", ["c"])
-    write_ids(articles / "run_date=2024-05-05" / "nested", "part-1.parquet", ["d"])
-    write_ids(articles / "run_date=2024-05-05" / ".temp-beam", "part-2.parquet", ["tmp"])
-    write_ids(articles / "run_date=2024-05-06", "part-0.parquet", ["today"])
-    write_ids(articles / "run_date=2024-05-07", "part-0.parquet", ["future"])
-    write_ids(articles / "not-a-partition", "part-0.parquet", ["junk"])
-    (articles / "run_date=2024-05-05" / "_SUCCESS").write_text("")
+def test_stored_ids_come_from_earlier_committed_run_dates_only(tmp_path: Path) -> None:
+    commit_ids(tmp_path, "2024-05-04", ["a", "b"], "r1")
+    commit_ids(tmp_path, "2024-05-05", ["old"], "r2")
+    commit_ids(tmp_path, "2024-05-05", ["c", "d"], "r3")  # replaces r2's rows of that date
+    commit_ids(tmp_path, "2024-05-06", ["today"], "r4")
+    commit_ids(tmp_path, "2024-05-07", ["future"], "r5")
+    uncommitted = Path(run_folder(str(tmp_path), "articles", date(2024, 5, 4), "killed"))
+    uncommitted.mkdir(parents=True)
+    pq.write_table(pa.table({"article_id": ["never committed"]}), uncommitted / "part-0.parquet")
     assert stored_article_ids(str(tmp_path), "2024-05-06") == {"a", "b", "c", "d"}
     assert stored_article_ids(str(tmp_path), date(2024, 5, 5)) == {"a", "b"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import socket
@@ -11,11 +12,11 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from committed import copy_date, parquet_scan
 
 from finsent.cli import main
 from model.predict import SentimentClassifier
 from model.reference import DESCRIPTORS, PREDICTION_COLUMNS, read_reference, write_reference
-from pipelines.schema import TABLES
 from reports.data import ParquetSource
 from reports.drift import DriftSummary, compute_drift, status_of, worst
 
@@ -27,8 +28,7 @@ pytest_plugins = ["report_fixtures"]
 
 def day_texts(demo_data: DemoData) -> list[str]:
     return [row[0] for row in duckdb.execute(
-        "SELECT text FROM read_parquet(?) ORDER BY sentence_id",
-        [str(demo_data.data / "sentences" / "*" / "*.parquet")]).fetchall()]
+        f"SELECT text FROM {parquet_scan(demo_data.data, 'sentences')} ORDER BY sentence_id").fetchall()]
 
 
 def test_reference_file_holds_predictions_and_descriptors_but_no_text(demo_data: DemoData, tmp_path: Path):
@@ -48,8 +48,7 @@ def test_reference_file_holds_predictions_and_descriptors_but_no_text(demo_data:
 def test_summary_of_a_day_against_its_own_distribution_is_ok(reports_out: Path, demo_data: DemoData):
     summary = DriftSummary.from_json((reports_out / f"drift-{demo_data.date}-training.json").read_text())
     signals = {s.name: s for s in summary.signals}
-    (sentences,), = duckdb.execute("SELECT count(*) FROM read_parquet(?)",
-                                   [str(demo_data.data / "sentences" / "*" / "*.parquet")]).fetchall()
+    (sentences,), = duckdb.execute(f"SELECT count(*) FROM {parquet_scan(demo_data.data, 'sentences')}").fetchall()
     assert summary.current_sentences == summary.reference_sentences == sentences
     for name in ("label_distribution", "confidence", "sentence_length", "text_descriptors"):
         assert signals[name].status == "ok"  # int8 inference varies a little with the batch
@@ -106,8 +105,7 @@ def test_a_trailing_reference_without_earlier_days_is_insufficient_never_ok(demo
 def test_trailing_days_reference_and_shares(demo_data: DemoData, tmp_path: Path, capsys):
     data = tmp_path / "data"
     shutil.copytree(demo_data.data, data)
-    for table in TABLES:
-        shutil.copytree(data / table / f"run_date={demo_data.date}", data / table / "run_date=2026-11-20")
+    copy_date(data, demo_data.date, dt.date(2026, 11, 20))
     out = tmp_path / "out"
     assert main(["drift", "--data", str(data), "--out", str(out), "--reference", "trailing", "--days", "3"]) == 0
     assert capsys.readouterr().out.startswith("no drift: summary ")

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
+from committed import parquet_scan
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -227,17 +228,17 @@ def test_detect_mentions_and_annotate_articles_in_beam():
 def test_the_demo_run_writes_mentions_and_article_entities(demo_run):
     out = demo_run.output
     mentioned = dict(duckdb.sql(f"""
-        SELECT ticker, count(DISTINCT article_id) FROM read_parquet('{out}/mentions/*/*.parquet') GROUP BY 1
+        SELECT ticker, count(DISTINCT article_id) FROM {parquet_scan(out, 'mentions')} GROUP BY 1
     """).fetchall())
     assert mentioned["KSTL"] >= 5 and mentioned["AUM.AX"] == 2  # the syndicated pair: two copies
     assert {"BWPH", "VNTA", "ALDM", "TMRD", "CRN.L"} <= set(mentioned)
     orphans = duckdb.sql(f"""
-        SELECT count(*) FROM read_parquet('{out}/mentions/*/*.parquet') m
-        ANTI JOIN read_parquet('{out}/sentences/*/*.parquet') s USING (sentence_id)
+        SELECT count(*) FROM {parquet_scan(out, 'mentions')} m
+        ANTI JOIN {parquet_scan(out, 'sentences')} s USING (sentence_id)
     """).fetchall()[0][0]
     assert orphans == 0
     entities = duckdb.sql(f"""
-        SELECT e.ticker, e.relevance FROM read_parquet('{out}/articles/*/*.parquet') a, unnest(a.entities) t(e)
+        SELECT e.ticker, e.relevance FROM {parquet_scan(out, 'articles')} a, unnest(a.entities) t(e)
         WHERE a.title LIKE 'Vantora recalls%'
     """).fetchall()
     assert entities[0][0] == "VNTA" and 0 < entities[0][1] <= 1

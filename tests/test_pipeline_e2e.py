@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from pipelines.commits import read_commits, read_table
 from pipelines.demo_site import DemoSite, expected_counts
 from pipelines.runner import MALLOC_ARENAS, limit_malloc_arenas, run_pipeline
 from pipelines.schema import TABLES, arrow_schema
 from pipelines.urls import canonicalize_url, make_article_id
 
+README = Path(__file__).resolve().parents[1] / "README.md"
 
-def table(output: str, name: str, run_date: str | None = None):
-    folder = Path(output) / name / (f"run_date={run_date}" if run_date else "")
-    return pq.read_table(folder, partitioning="hive" if run_date is None else None)
+
+def table(output: str, name: str):
+    """Committed rows of every date, as readers see them."""
+    return read_table(output, name)
 
 
 def sql(output: str, query: str) -> list[tuple]:
-    views = "".join(
-        f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{output}/{t}/*/*.parquet', hive_partitioning=true);"
-        for t in TABLES)
+    """`query` on DuckDB over the committed files, found through the manifests as README shows."""
     connection = duckdb.connect()
-    connection.execute(views)
+    for name in TABLES:
+        connection.execute(f"SET VARIABLE {name} = (SELECT list('{output}/' || file) FROM "
+                           f"(SELECT unnest(tables.{name}) AS file FROM read_json('{output}/_manifests/*.json')))")
+        connection.execute(f"CREATE VIEW {name} AS SELECT * FROM "
+                           f"read_parquet(getvariable('{name}'), hive_partitioning = true)")
     return connection.execute(query).fetchall()
 
 
@@ -42,7 +48,8 @@ def test_every_feed_entry_is_accounted_for(demo_run):
 
 def test_rows_have_deterministic_ids_and_the_shared_schema(demo_run):
     for name in TABLES:
-        written = pq.read_schema(next((Path(demo_run.output) / name).glob("run_date=*/*.parquet")))
+        (relative, *_) = read_commits(demo_run.output)[demo_run.run.run_date].files[name]
+        written = pq.read_schema(Path(demo_run.output) / relative)
         assert written.remove_metadata().equals(arrow_schema(name)), name
     articles = table(demo_run.output, "articles").to_pylist()
     for article in articles:
@@ -104,7 +111,8 @@ def test_rerunning_a_date_replaces_its_rows(tmp_path):
     assert ids[0] == ids[1] == expected_counts()["articles"]
     assert sql(output, "SELECT count(*) FROM runs")[0][0] == 1
     assert sql(output, "SELECT count(*), count(DISTINCT failure_id) FROM failures")[0] == (3, 3)
-    assert not list(Path(output).glob("*/_staging/*")), "staging folders left behind"
+    commit = read_commits(output)[second.run.run_date]
+    assert (commit.run_id, commit.replaced_run_id) == (second.run.run_id, first.run.run_id)
 
 
 def test_a_later_date_skips_what_earlier_dates_stored(tmp_path):
@@ -149,3 +157,29 @@ def test_a_run_caps_malloc_arenas_for_its_workers_unless_the_user_chose(monkeypa
     monkeypatch.setenv("MALLOC_ARENA_MAX", "6")
     limit_malloc_arenas()
     assert os.environ["MALLOC_ARENA_MAX"] == "6"
+
+
+def test_the_readme_duckdb_example_reads_the_committed_rows(demo_run):
+    (example,) = re.findall(r"```sql\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    *setup, select = [part for part in example.replace("finsent-data/", f"{demo_run.output}/").split(";")
+                      if part.strip()]
+    connection = duckdb.connect()
+    for statement in setup:
+        connection.execute(statement)
+    means = dict(connection.execute(select).fetchall())
+    expected = table(demo_run.output, "articles").to_pandas().groupby("source")["score"].mean()
+    assert means == pytest.approx(expected.to_dict())
+
+
+def test_the_reports_source_reads_an_fsspec_filesystem(demo_run):
+    import fsspec
+
+    from reports.data import ParquetSource
+
+    memory = fsspec.filesystem("memory")
+    memory.put(str(demo_run.output), "/finsent-copy", recursive=True)
+    day = demo_run.run.run_date
+    copy, local = ParquetSource("memory://finsent-copy"), ParquetSource(demo_run.output)
+    assert copy.run_dates() == local.run_dates() == [day]
+    for name in TABLES:
+        assert copy.read(name, day, day).equals(local.read(name, day, day)), name

@@ -14,13 +14,12 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import yaml
 from test_cli import FINSENT
 
 from finsent.cli import main
+from pipelines.commits import read_table
 from pipelines.demo import demo_run_date
 from pipelines.demo_site import DemoSite
 from pipelines.runner import run_pipeline
@@ -39,9 +38,8 @@ TICKERS = ["KSTL", "ACME"]  # KSTL: named by 2 of the feed's 10 articles; ACME b
 
 
 def read_rows(output: Path, table: str) -> list[dict]:
-    """Committed rows of `table`, as the readers' glob sees them."""
-    paths = sorted((output / table).glob("run_date=*/*.parquet"))
-    return pa.concat_tables([pq.read_table(path) for path in paths]).to_pylist() if paths else []
+    """Committed rows of `table`, found through the manifests as readers find them."""
+    return read_table(str(output), table).to_pylist()
 
 
 @pytest.fixture(scope="module")

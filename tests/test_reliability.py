@@ -11,13 +11,13 @@ import sys
 import time
 import tracemalloc
 from dataclasses import dataclass
+from datetime import date
 from itertools import pairwise
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
+from committed import commit_rows, parquet_scan
 from faultsite import (
     ARTICLE,
     CHARSET_TEXT,
@@ -34,6 +34,7 @@ from faultsite import (
     write_feeds_yaml,
 )
 
+from pipelines.commits import read_table
 from pipelines.feeds import parse_feed
 from pipelines.records import FeedConfig
 from pipelines.runner import RunOutcome, run_pipeline
@@ -68,9 +69,8 @@ class Observed:
 
 
 def read_rows(output: Path) -> dict[str, list[dict]]:
-    """Every committed row of every table, through the readers' glob `run_date=*/*.parquet`."""
-    return {table: pa.concat_tables([pq.read_table(path) for path in sorted(
-        (output / table).glob("run_date=*/*.parquet"))]).to_pylist() for table in TABLES}
+    """Every committed row of every table, found through the dates' manifests as readers find them."""
+    return {table: read_table(str(output), table).to_pylist() for table in TABLES}
 
 
 @pytest.fixture(scope="module")
@@ -187,10 +187,8 @@ def test_after_the_rerun_no_row_is_stored_twice(observed: Observed) -> None:
     keys = {"articles": "article_id", "sentences": "sentence_id", "failures": "failure_id", "runs": "run_date"}
     for table, key in keys.items():
         total, distinct = connection.execute(
-            f"SELECT count(*), count(DISTINCT {key}) FROM read_parquet('{observed.output}/{table}/*/*.parquet', "
-            "hive_partitioning=true)").fetchone()
+            f"SELECT count(*), count(DISTINCT {key}) FROM {parquet_scan(observed.output, table)}").fetchone()
         assert total == distinct == len(observed.first.rows[table]), table
-    assert not list(observed.output.glob("*/_staging/*")), "staging folders left behind"
 
 
 # --- hostile feeds -------------------------------------------------------------------------------
@@ -236,15 +234,13 @@ def run_stored_feed(folder: Path, entries: int) -> tuple[float, dict]:
                 "--max_body_bytes", "5000000",  # the 10,000-entry feed is 1.7 MB
                 "--max_entries_per_feed", str(entries)]  # all of them, past the default cap
         peak_mb = run_child_measuring_rss(argv)
-    (runs,) = pq.read_table(output / "runs").to_pylist()
+    (runs,) = read_table(str(output), "runs").to_pylist()
     return peak_mb, runs
 
 
 def store_earlier_articles(output: Path, article_ids: list[str]) -> None:
-    """An `articles` partition of an earlier date holding `article_ids` (only the column dedupe reads)."""
-    folder = output / "articles" / "run_date=2026-11-22"
-    folder.mkdir(parents=True)
-    pq.write_table(pa.table({"article_id": article_ids}), folder / "part-00000-of-00001.parquet")
+    """A committed earlier date whose articles hold `article_ids` (only the column dedupe reads)."""
+    commit_rows(output, date(2026, 11, 22), "earlier", {"articles": {"article_id": article_ids}})
 
 
 def run_child_measuring_rss(argv: list[str]) -> float:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import lxml.html
 import pytest
+from committed import copy_date, parquet_scan
 from report_fixtures import shipped, shown_as
 
 from finsent.cli import main
@@ -27,9 +28,8 @@ pytest_plugins = ["report_fixtures"]
 
 
 def query(data: Path, sql: str, *params) -> list[tuple]:
-    """Run `sql` with each table of `TABLES` ({articles}, {sentences}, ...) as hive-partitioned Parquet."""
-    tables = {name: f"read_parquet('{data}/{name}/*/*.parquet', hive_partitioning = true)"
-              for name in TABLES}
+    """Run `sql` with each table of `TABLES` ({articles}, {sentences}, ...) over its committed Parquet files."""
+    tables = {name: parquet_scan(data, name) for name in TABLES}
     return duckdb.execute(sql.format(**tables), list(params)).fetchall()
 
 
@@ -164,8 +164,7 @@ def test_trend_places_articles_on_their_publication_day_once(demo_data: DemoData
     # A second run date storing the same articles again (as --reprocess would) must not double-count.
     data = tmp_path / "data"
     shutil.copytree(demo_data.data, data)
-    for table in TABLES:
-        shutil.copytree(data / table / f"run_date={demo_data.date}", data / table / "run_date=2026-11-22")
+    copy_date(data, demo_data.date, dt.date(2026, 11, 22))
     window = ParquetSource(data).read("articles", dt.date(2026, 10, 1), demo_data.date, ARTICLE_COLUMNS)
     points = {p.day: p for p in trend_points(one_per_story(latest_copies(window)), demo_data.date)}
     expected = query(demo_data.data, "SELECT CAST(published_at AS DATE), count(*), avg(score) FROM {articles} "

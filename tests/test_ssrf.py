@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 from faultsite import FaultSite, fast_run_args, install_faults, write_feeds_yaml
 from httpserver import LocalSite
 
 from finsent.errors import UsageError
+from pipelines.commits import read_table
 from pipelines.fetch import Fetcher, FetchError
 from pipelines.options import FinsentOptions, run_settings
 from pipelines.runner import check_known_options, run_pipeline
@@ -108,7 +108,7 @@ def test_the_pipeline_never_connects_to_a_private_address(internal: LocalSite, t
                                 "--output", str(tmp_path / "data"), "--run_date", "2026-11-23"])
         via_localhost = [path for path, headers in site.requests if headers.get("Host", "").startswith("localhost")]
     assert outcome is not None
-    failures = pq.read_table(tmp_path / "data" / "failures").to_pylist()
+    failures = read_table(str(tmp_path / "data"), "failures").to_pylist()
     scrape = {row["url"]: row["reason"] for row in failures if row["stage"] == "scrape"}
     assert scrape == dict.fromkeys(links.values(), "blocked_private_address")
     feed_rows = {row["feed"]: (row["reason"], row["detail"].split(":")[0])

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
+from committed import parquet_scan
 
 from pipelines.demo_site import DemoArticle, load_corpus
 from pipelines.records import Article, FeedEntry
@@ -106,6 +107,6 @@ def test_group_stories_rejects_a_threshold_outside_zero_to_one():
 def test_the_demo_run_groups_the_syndicated_aurelia_story_and_nothing_else(demo_run):
     rows = duckdb.sql(f"""
         SELECT story_id, list(source ORDER BY source) AS sources, bool_and(story_id <= article_id) AS smallest
-        FROM read_parquet('{demo_run.output}/articles/*/*.parquet') GROUP BY story_id HAVING count(*) > 1
+        FROM {parquet_scan(demo_run.output, 'articles')} GROUP BY story_id HAVING count(*) > 1
     """).fetchall()
     assert rows == [(rows[0][0], ["Ledger Daily", "Meridian Wire"], True)]

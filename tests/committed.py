@@ -1,0 +1,43 @@
+"""Test helpers that write committed dates the way the pipeline does (run folders, then the manifest)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.commits import commit_date, read_commits, run_folder
+from pipelines.schema import TABLES, arrow_schema
+
+
+def commit_rows(root: Path, day: date, run_id: str, columns: dict[str, dict[str, list]]) -> None:
+    """Commit run `run_id` of `day` whose tables hold `columns` (table → column → values; others empty)."""
+    for table in TABLES:
+        folder = Path(run_folder(str(root), table, day, run_id))
+        folder.mkdir(parents=True)
+        rows = pa.table(columns[table]) if table in columns else arrow_schema(table).empty_table()
+        pq.write_table(rows, folder / "part-00000-of-00001.parquet")
+    commit_date(str(root), run_id, day)
+
+
+def copy_date(root: Path, source: date, target: date) -> None:
+    """Commit the rows of `source` again as the rows of `target` (as a re-run on another date would)."""
+    run_id = read_commits(str(root))[source].run_id
+    for table in TABLES:
+        shutil.copytree(run_folder(str(root), table, source, run_id), run_folder(str(root), table, target, run_id))
+    commit_date(str(root), run_id, target)
+
+
+def committed_files(root: Path, day: date, table: str) -> list[Path]:
+    """The files of `table` that the manifest of `day` names."""
+    return [root / relative for relative in read_commits(str(root))[day].files[table]]
+
+
+def parquet_scan(root: Path | str, table: str) -> str:
+    """A DuckDB `read_parquet(...)` over the committed files of `table` (every date), as SQL text."""
+    files = [str(Path(root) / relative) for commit in read_commits(str(root)).values()
+             for relative in commit.files[table]]
+    return f"read_parquet({files!r}, hive_partitioning = true)"
