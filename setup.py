@@ -29,9 +29,11 @@ EXTRAS = {
     "gcp": ["apache-beam[gcp]==2.77.0", "google-cloud-bigquery>=3.20"],
     # fsspec: reports read results from filesystems pyarrow has no driver for (memory://, ...)
     "reports": ["evidently==0.7.*", "jinja2>=3.1", "matplotlib>=3.8", "duckdb>=1.1", "sqlglot>=25", "fsspec>=2023.1"],
-    # transformers: the reference the plain-PyTorch encoder is tested against (tests/test_encoder.py)
+    # transformers: the reference the plain-PyTorch encoder is tested against (tests/test_encoder.py);
+    # yamllint: the deploy files' linter (tests/test_deploy.py). The BigQuery emulator the tests start
+    # lives in its own virtualenv (tests/bigquery_emulator.py), since its pins clash with ours.
     "dev": ["pytest>=8", "hypothesis>=6.100", "ruff>=0.6", "aiosmtpd>=1.4.6", "psutil>=5.9", "py-spy>=0.3",
-            "transformers>=4.45", "gcp-storage-emulator>=2024.8"],
+            "transformers>=4.45", "yamllint>=1.35", "gcp-storage-emulator>=2024.8"],
 }
 
 setup(

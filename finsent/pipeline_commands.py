@@ -59,12 +59,26 @@ def run_job(args: argparse.Namespace) -> int:
         print(f"finsent run: unhealthy: {problem}", file=sys.stderr)
         status = EXIT_UNHEALTHY
     if args.report or args.email_to:
-        from reports.cli import report_after_run
+        from reports.cli import publish_day
+        from reports.data import open_source
 
-        report_status = report_after_run(outcome.output, outcome.run.run_date, args.email_to,
-                                         watchlist=args.watchlist)
-        status = status or report_status
+        data, dataset, date = (outcome.output, None, outcome.run.run_date.isoformat()) \
+            if "://" not in outcome.output else report_location(args)
+        status = status or publish_day(open_source(data, dataset), date, args.email_to,
+                                          watchlist=args.watchlist)
     return status
+
+
+def report_location(args: argparse.Namespace) -> tuple[str | None, str | None, str | None]:
+    """(Parquet folder, BigQuery dataset, run date) that a run with a non-local --output reports from.
+
+    BigQuery when the run also wrote there (one query per table instead of reading the trend
+    window's Parquet files remotely); else the --output itself. The run date is --run_date, or
+    None: the latest run date there, which is the run's own (today).
+    """
+    if args.bigquery_dataset:
+        return None, args.bigquery_dataset, args.run_date
+    return args.output, None, args.run_date
 
 
 def run_demo_command(args: argparse.Namespace) -> int:

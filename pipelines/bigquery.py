@@ -1,15 +1,13 @@
-"""WriteBigQueryTables: the run's five tables loaded into BigQuery, replacing the run date's partition.
+"""WriteBigQueryTables: the run's five tables loaded into BigQuery, the run date switched in one transaction.
 
-Tables are created if needed from `schema.bigquery_schema`, partitioned by day on `run_date`
-and clustered by `CLUSTERING`.
-
-Re-runs are idempotent by one method only: every table's rows are loaded with FILE_LOADS
-(batch load jobs; Beam ≥ 2.45 has no FILE_LOADS + WRITE_TRUNCATE data-loss bug, and we pin
-2.77) into the partition decorator `table$YYYYMMDD` with WRITE_TRUNCATE. A load job replaces
-exactly that partition, atomically, and never touches other dates. A table with no rows in a
-run gets no load job, so its partition is deleted instead: a re-run without failures must not
-keep the earlier run's failures. STORAGE_WRITE_API is not used (a cross-language Java
-transform we cannot test here).
+Each table's rows are loaded with FILE_LOADS (batch load jobs of JSON files under the gs://
+--temp_location) into the run's own staging table, WRITE_TRUNCATE, so a retried load replaces
+itself. When every load has finished, one step runs `warehouse.commit_run_date`: a single
+multi-statement transaction that, for each table, deletes the run date's rows and inserts the
+staging rows, then drops the staging tables. All five tables switch together, other dates are
+never touched, re-running a date replaces it, and a table with no rows this run loses its old
+rows of the date. Tables are created day-partitioned on `run_date` and clustered
+(`warehouse.CLUSTERING`). STORAGE_WRITE_API is not used (a cross-language Java transform).
 
 The BigQuery IO needs the `gcp` extra (`pip install '.[gcp]'`); it is imported only when a
 pipeline actually writes to BigQuery.
@@ -17,6 +15,7 @@ pipeline actually writes to BigQuery.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -24,31 +23,13 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import GoogleCloudOptions
-from apache_beam.pvalue import AsSingleton
+from apache_beam.pvalue import AsList
 
 from finsent.constants import parse_dataset
-from pipelines.schema import PARTITION_COLUMN, TABLES, Field, bigquery_schema
+from pipelines.schema import TABLES, Field, bigquery_schema
+from pipelines.warehouse import bigquery_client, commit_run_date, staging_table
 
-# Clustering columns per table (a table not listed, like the one-row-per-run `runs`, has none).
-CLUSTERING: dict[str, tuple[str, ...]] = {
-    "articles": ("source", "label"),
-    "sentences": ("article_id", "label"),
-    "mentions": ("ticker", "article_id"),
-    "failures": ("reason", "feed"),
-}
-
-def table_spec(project: str, dataset: str, table: str, run_date: date | None = None) -> str:
-    """`PROJECT:DATASET.TABLE`, with the `$YYYYMMDD` partition decorator when `run_date` is given."""
-    spec = f"{project}:{dataset}.{table}"
-    return f"{spec}${run_date:%Y%m%d}" if run_date else spec
-
-
-def table_parameters(table: str) -> dict:
-    """Load-job parameters that create `table` day-partitioned on run_date and clustered."""
-    parameters: dict = {"timePartitioning": {"type": "DAY", "field": PARTITION_COLUMN}}
-    if CLUSTERING.get(table):
-        parameters["clustering"] = {"fields": list(CLUSTERING[table])}
-    return parameters
+LOG = logging.getLogger(__name__)
 
 
 def bigquery_row(table: str, row: Mapping[str, Any]) -> dict:
@@ -115,42 +96,33 @@ def _scalar(path: str, field: Field, value: Any) -> Any:
     raise ValueError(f"{path}: {kind} column cannot hold {type(value).__name__} {value!r:.80}")
 
 
-def partition_to_clear(project: str, dataset: str, table: str, run_date: date, rows: int) -> str | None:
-    """`project.dataset.table$YYYYMMDD` when the run wrote no rows to `table` (no load job replaces
-    the partition, so it must be deleted), else None."""
-    if rows:
-        return None
-    return f"{project}.{dataset}.{table}${run_date:%Y%m%d}"
+class _CommitRunDate(beam.DoFn):
+    """Switches the run date to the staged rows once every load job has finished (its side inputs)."""
 
+    def __init__(self, dataset: str, run_id: str, run_date: date) -> None:
+        self._dataset, self._run_id, self._run_date = dataset, run_id, run_date
 
-class _ClearEmptyPartition(beam.DoFn):
-    """Deletes the run date's partition of a table that got no rows in this run."""
-
-    def __init__(self, project: str, dataset: str, table: str, run_date: date) -> None:
-        self._where = (project, dataset, table, run_date)
-
-    def process(self, _, rows: int):
-        partition = partition_to_clear(*self._where, rows)
-        if partition:
-            from google.cloud import bigquery
-
-            bigquery.Client(project=self._where[0]).delete_table(partition, not_found_ok=True)
-            yield partition
+    def process(self, _, *finished_jobs):
+        client = bigquery_client(parse_dataset(self._dataset)[0])
+        if not commit_run_date(client, self._dataset, self._run_id, self._run_date):
+            LOG.warning("run %s was already committed to %s (a retried step): nothing changed",
+                        self._run_id, self._dataset)
+        yield self._run_date
 
 
 class WriteBigQueryTables(beam.PTransform):
-    """{table name: PCollection of row dicts} → BigQuery `PROJECT:DATASET.<table>$<run_date>`.
+    """{table name: PCollection of row dicts} → BigQuery `PROJECT:DATASET.<table>`, the run date replaced.
 
-    Each table gets one FILE_LOADS WRITE_TRUNCATE load into its run-date partition (see the
-    module docstring); returns {table name: WriteToBigQuery result}.
+    Loads each table into its staging table, then commits them together (see the module
+    docstring); returns a PCollection holding the run date once it is committed.
     """
 
-    def __init__(self, dataset: str, run_date: date) -> None:
+    def __init__(self, dataset: str, run_id: str, run_date: date) -> None:
         super().__init__()
         self._project, self._dataset = parse_dataset(dataset)
-        self._run_date = run_date
+        self._run_id, self._run_date = run_id, run_date
 
-    def expand(self, tables: dict[str, beam.PCollection]) -> dict:
+    def expand(self, tables: dict[str, beam.PCollection]) -> beam.PCollection:
         if set(tables) != set(TABLES):
             raise ValueError(f"WriteBigQueryTables needs exactly the tables {sorted(TABLES)}, "
                              f"got {sorted(tables)}")
@@ -158,27 +130,27 @@ class WriteBigQueryTables(beam.PTransform):
         if not (temp or "").startswith("gs://"):
             raise ValueError("--bigquery_dataset loads files through Cloud Storage: set --temp_location "
                              f"gs://BUCKET/PATH (got {temp!r})")
-        return {name: self._write(name, tables[name]) for name in TABLES}
+        # Beam waits for its load (and copy) jobs in the steps that emit these job IDs, so a step
+        # reading them all as side inputs runs only after every table is loaded.
+        loads = [self._load(name, tables[name]) for name in TABLES]
+        finished = [AsList(jobs) for load in loads
+                    for jobs in (load.destination_load_jobid_pairs, load.destination_copy_jobid_pairs)]
+        dataset = f"{self._project}:{self._dataset}"
+        return (tables["runs"].pipeline
+                | "CommitOnce" >> beam.Create([None])
+                | "CommitRunDate" >> beam.ParDo(_CommitRunDate(dataset, self._run_id, self._run_date), *finished))
 
-    def _write(self, name: str, rows: beam.PCollection):
+    def _load(self, name: str, rows: beam.PCollection):
         write_to_bigquery = _write_to_bigquery_class()
         title = name.capitalize()
-        written = (rows
-                   | f"{title}ToJson" >> beam.Map(bigquery_row, name)
-                   | f"Load{title}" >> write_to_bigquery(
-                       table=table_spec(self._project, self._dataset, name, self._run_date),
-                       schema=bigquery_schema(name),
-                       method=write_to_bigquery.Method.FILE_LOADS,
-                       create_disposition="CREATE_IF_NEEDED",
-                       write_disposition="WRITE_TRUNCATE",
-                       additional_bq_parameters=table_parameters(name)))
-        count = rows | f"Count{title}" >> beam.combiners.Count.Globally()
-        _ = (rows.pipeline
-             | f"{title}Once" >> beam.Create([None])
-             | f"Clear{title}IfEmpty" >> beam.ParDo(
-                 _ClearEmptyPartition(self._project, self._dataset, name, self._run_date),
-                 rows=AsSingleton(count)))
-        return written
+        return (rows
+                | f"{title}ToJson" >> beam.Map(bigquery_row, name)
+                | f"Stage{title}" >> write_to_bigquery(
+                    table=f"{self._project}:{self._dataset}.{staging_table(name, self._run_id)}",
+                    schema=bigquery_schema(name),
+                    method=write_to_bigquery.Method.FILE_LOADS,
+                    create_disposition="CREATE_IF_NEEDED",
+                    write_disposition="WRITE_TRUNCATE"))
 
 
 def _write_to_bigquery_class() -> type:

@@ -63,5 +63,5 @@ def build_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, run: RunIn
                       | "CountRun" >> CountRun(run, len(configs), options_json(options.view_as(FinsentOptions))))
     assert set(tables) == set(TABLES)
     if job.bigquery_dataset:
-        _ = tables | "WriteBigQuery" >> WriteBigQueryTables(job.bigquery_dataset, run.run_date)
+        _ = tables | "WriteBigQuery" >> WriteBigQueryTables(job.bigquery_dataset, run.run_id, run.run_date)
     return tables | "WriteParquet" >> WriteParquet(job.output, run.run_id, run.run_date)

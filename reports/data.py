@@ -1,10 +1,11 @@
-"""Reads finsent's result tables for the reports: one small interface, Parquet behind it.
+"""Reads finsent's result tables for the reports: one small interface, Parquet or BigQuery behind it.
 
 Everything in `reports/` reads rows through a `ResultsSource`, so the reports do not care where
 rows live. `ParquetSource` reads the pipeline's Parquet output through the dates' manifests
 (`pipelines/commits.py`) with pyarrow, from a local folder, gs:// or any filesystem pyarrow or
-fsspec opens; a BigQuery source only has to implement the same two methods over the same tables
-and columns (see `pipelines/schema.py`), filtering on the `run_date` partition column.
+fsspec opens; `BigQuerySource` runs the same column selections on the BigQuery tables, filtered
+on the `run_date` partition column. Both convert Arrow tables to pandas the same way, so the
+frames (dtypes, NULLs, nested lists) are alike and the reports' numbers are the same.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from finsent.constants import DEFAULT_OUTPUT
 from finsent.errors import FinsentError
 from pipelines.commits import read_commits, table_dataset
 from pipelines.schema import TABLES
@@ -31,7 +33,7 @@ class DataSourceError(FinsentError):
 
 
 class ResultsSource(Protocol):
-    """Where the reports read finsent's tables from (Parquet today, BigQuery later)."""
+    """Where the reports read finsent's tables from (Parquet or BigQuery)."""
 
     def run_dates(self) -> list[dt.date]:
         """Every run date that has a `runs` row, oldest first."""
@@ -90,17 +92,94 @@ class ParquetSource:
             frame = table_dataset(self.root, table, commits).to_table(columns=wanted).to_pandas()
         except OSError as error:
             raise DataSourceError(f"--data {self.root}: cannot read table {table}: {error}") from error
-        if "run_date" in frame:
-            frame["run_date"] = pd.to_datetime(frame["run_date"]).dt.date
-        for field in TABLES[table]:
-            if field.mode == "REPEATED" and field.name in frame:
-                frame[field.name] = [list(value) if value is not None else [] for value in frame[field.name]]
-        return frame
+        return _report_frame(table, frame)
 
 
-def open_source(data: str | Path) -> ResultsSource:
-    """The results source for a `--data` value: the pipeline's output root, local or a URI such as gs://."""
-    return ParquetSource(data)
+def _report_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """`run_date` as `datetime.date`, REPEATED columns as lists (empty for NULL)."""
+    if "run_date" in frame:
+        frame["run_date"] = pd.to_datetime(frame["run_date"]).dt.date
+    for field in TABLES[table]:
+        if field.mode == "REPEATED" and field.name in frame:
+            frame[field.name] = [list(value) if value is not None else [] for value in frame[field.name]]
+    return frame
+
+
+class BigQuerySource:
+    """`ResultsSource` over the tables of a BigQuery dataset (`PROJECT:DATASET`, the `gcp` extra).
+
+    Each read is one query that selects the columns and filters on `run_date`, the partitioning
+    column, so BigQuery scans only the partitions of the range. `$BIGQUERY_EMULATOR_HOST` points
+    it at an emulator (see `pipelines.warehouse.bigquery_client`).
+    """
+
+    def __init__(self, dataset: str) -> None:
+        from finsent.constants import parse_dataset
+        from pipelines.warehouse import bigquery_client
+
+        try:
+            self._project, self._dataset = parse_dataset(dataset)
+            self._client = bigquery_client(self._project)
+        except (ValueError, ImportError) as error:
+            raise DataSourceError(str(error)) from error
+        except Exception as error:  # google.auth's DefaultCredentialsError and kin
+            raise DataSourceError(f"--bigquery_dataset {dataset}: no BigQuery client ({error})") from error
+        self._spec = dataset
+        self._tables = self._existing_tables()
+
+    def _existing_tables(self) -> set[str]:
+        from google.api_core import exceptions
+
+        dataset = f"{self._project}.{self._dataset}"
+        try:
+            self._client.get_dataset(dataset)
+            return {item.table_id for item in self._client.list_tables(dataset)}
+        except exceptions.NotFound as error:
+            raise DataSourceError(f"--bigquery_dataset {self._spec}: no such dataset; run `finsent run "
+                                  "--bigquery_dataset ...` first, or pass the right dataset") from error
+        except exceptions.GoogleAPIError as error:
+            raise DataSourceError(f"--bigquery_dataset {self._spec}: {error}") from error
+
+    def _query(self, table: str, sql: str, parameters: Sequence) -> pd.DataFrame:
+        from google.api_core import exceptions
+        from google.cloud import bigquery
+
+        config = bigquery.QueryJobConfig(query_parameters=list(parameters))
+        try:
+            rows = self._client.query(sql, job_config=config).result().to_arrow(create_bqstorage_client=False)
+        except exceptions.GoogleAPIError as error:
+            raise DataSourceError(f"--bigquery_dataset {self._spec}: reading {table} failed: {error}") from error
+        return rows.to_pandas()
+
+    def run_dates(self) -> list[dt.date]:
+        """Every run date that has a `runs` row, oldest first."""
+        if "runs" not in self._tables:
+            return []
+        sql = f"SELECT DISTINCT run_date FROM `{self._project}.{self._dataset}.runs` ORDER BY run_date"  # noqa: S608
+        frame = self._query("runs", sql, [])
+        return list(_report_frame("runs", frame)["run_date"])
+
+    def read(self, table: str, start: dt.date, end: dt.date,
+             columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Rows of `table` whose run_date is in [start, end] (see `ResultsSource.read`)."""
+        from google.cloud import bigquery
+
+        wanted = check_table(table, columns)
+        if table not in self._tables:
+            return pd.DataFrame({name: pd.Series(dtype=object) for name in wanted})
+        select = ", ".join(f"`{name}`" for name in wanted)
+        sql = (f"SELECT {select} FROM `{self._project}.{self._dataset}.{table}` "  # noqa: S608 (names checked)
+               "WHERE run_date BETWEEN @start AND @end")
+        dates = [bigquery.ScalarQueryParameter("start", "DATE", start),
+                 bigquery.ScalarQueryParameter("end", "DATE", end)]
+        return _report_frame(table, self._query(table, sql, dates))
+
+
+def open_source(data: str | Path | None = None, bigquery_dataset: str | None = None) -> ResultsSource:
+    """The results source of `--bigquery_dataset PROJECT:DATASET`, else of the `--data` Parquet folder."""
+    if bigquery_dataset:
+        return BigQuerySource(bigquery_dataset)
+    return ParquetSource(data if data is not None else DEFAULT_OUTPUT)
 
 
 def resolve_date(source: ResultsSource, date: str | None) -> dt.date:

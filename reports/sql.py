@@ -82,6 +82,17 @@ class Query:
         return " ".join(lines)
 
     @property
+    def statement(self) -> str:
+        """The SQL without its header comment: what is sent to BigQuery.
+
+        bqemulator binds `@name` written in comments as if it were a parameter, so the header's
+        prose ("ending at @run_date") must not reach it; BigQuery itself ignores comments.
+        """
+        lines = self.sql.splitlines()
+        start = next((i for i, line in enumerate(lines) if not line.lstrip().startswith("--")), len(lines))
+        return "\n".join(lines[start:])
+
+    @property
     def used(self) -> tuple[str, ...]:
         """Names of the `@parameters` the SQL uses, in order of first use."""
         import sqlglot
@@ -258,13 +269,20 @@ def bigquery_job_config(params: dict[str, BoundParam], dataset: str):
 
 
 def run_bigquery(query: Query, params: dict[str, BoundParam], dataset: str) -> QueryResult:
-    """Run `query` on BigQuery against `PROJECT:DATASET` (needs the gcp extra and credentials)."""
-    from google.cloud import bigquery
+    """Run `query` on BigQuery against `PROJECT:DATASET` (needs the gcp extra and credentials;
+    `$BIGQUERY_EMULATOR_HOST` points it at an emulator)."""
+    from google.api_core import exceptions
 
     from finsent.constants import parse_dataset
+    from pipelines.warehouse import bigquery_client
 
-    config = bigquery_job_config(params, dataset)
-    rows = bigquery.Client(project=parse_dataset(dataset)[0]).query(query.sql, job_config=config).result()
+    try:
+        config = bigquery_job_config(params, dataset)
+        rows = bigquery_client(parse_dataset(dataset)[0]).query(query.statement, job_config=config).result()
+    except ValueError as error:
+        raise QueryError(str(error)) from error
+    except exceptions.GoogleAPIError as error:
+        raise QueryError(f"query {query.name} failed on BigQuery {dataset}: {error}") from error
     return QueryResult([field.name for field in rows.schema], [tuple(row.values()) for row in rows])
 
 
@@ -316,11 +334,11 @@ def add_query_commands(commands: argparse._SubParsersAction) -> None:
     query.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                        help="query parameter (repeatable), e.g. --param run_date=2026-11-23; "
                             "run_date defaults to the latest run date in the data")
-    query.add_argument("--data", default=DEFAULT_OUTPUT,
-                       help="the pipeline's --output: a folder or gs://bucket/prefix")
+    where = query.add_mutually_exclusive_group()
+    where.add_argument("--data", default=DEFAULT_OUTPUT, help="the pipeline's --output: a folder or gs://bucket/prefix")
+    where.add_argument("--bigquery_dataset", default=None, metavar="PROJECT:DATASET",
+                       help="run on BigQuery, on the tables of the pipeline's --bigquery_dataset")
     query.add_argument("--format", choices=FORMATS, default="table", help="output format")
-    query.add_argument("--bigquery", action="store_true", help="run on BigQuery instead of local Parquet")
-    query.add_argument("--bigquery_dataset", default=None, help="PROJECT:DATASET holding the tables")
     query.add_argument("--list", action="store_true", help="list the shipped queries and their parameters")
     query.set_defaults(handler=run_query_command)
 
@@ -334,11 +352,10 @@ def run_query_command(args: argparse.Namespace) -> int:
         if not args.query:
             raise QueryError("name a query (see finsent query --list), a .sql file or SQL text")
         query = load_query(args.query)
-        if args.bigquery and not args.bigquery_dataset:
-            raise QueryError("--bigquery needs --bigquery_dataset PROJECT:DATASET")
-        target = args.bigquery_dataset if args.bigquery else args.data
-        params = bind_params(query, _with_latest_run_date(query, args.param, args.bigquery, target))
-        result = (run_bigquery if args.bigquery else run_duckdb)(query, params, target)
+        bigquery = args.bigquery_dataset is not None
+        target = args.bigquery_dataset if bigquery else args.data
+        params = bind_params(query, _with_latest_run_date(query, args.param, bigquery, target))
+        result = (run_bigquery if bigquery else run_duckdb)(query, params, target)
     except QueryError as error:
         print(f"finsent query: {error}", file=sys.stderr)
         return 2

@@ -12,15 +12,9 @@ import pytest
 from apache_beam.io.gcp import bigquery_tools
 
 from finsent.constants import parse_dataset
-from pipelines.bigquery import (
-    CLUSTERING,
-    WriteBigQueryTables,
-    bigquery_row,
-    partition_to_clear,
-    table_parameters,
-    table_spec,
-)
+from pipelines.bigquery import WriteBigQueryTables, bigquery_row
 from pipelines.schema import PARTITION_COLUMN, TABLES, arrow_schema, bigquery_schema
+from pipelines.warehouse import CLUSTERING, commit_script, staging_table, table_parameters
 
 ARROW_OF_BIGQUERY = {
     "STRING": pa.string(), "INT64": pa.int64(), "FLOAT64": pa.float64(), "BOOL": pa.bool_(),
@@ -76,12 +70,30 @@ def test_articles_and_sentences_are_clustered_for_the_analysts_filters():
     assert "clustering" not in table_parameters("runs")
 
 
-def test_each_run_writes_its_date_partition_through_the_decorator_beam_accepts():
-    spec = table_spec("my-project", "finsent", "articles", RUN_DATE)
-    assert spec == "my-project:finsent.articles$20261123"
-    reference = bigquery_tools.parse_table_reference(spec)
-    assert (reference.projectId, reference.datasetId, reference.tableId) == (
-        "my-project", "finsent", "articles$20261123")
+def test_each_run_loads_into_its_own_staging_tables_whose_names_beam_accepts():
+    name = staging_table("articles", "20261123-ab12cd34")
+    assert name == "_staging_articles_20261123_ab12cd34"
+    reference = bigquery_tools.parse_table_reference(f"my-project:finsent.{name}")
+    assert (reference.projectId, reference.datasetId, reference.tableId) == ("my-project", "finsent", name)
+    assert staging_table("articles", "20261123-ab12cd34") != staging_table("articles", "20261123-ff12cd34")
+
+
+def test_the_commit_replaces_the_date_in_every_table_in_one_transaction():
+    script = commit_script("my-project:finsent", "20261123-ab12cd34", RUN_DATE).splitlines()
+    assert script[0] == "BEGIN TRANSACTION;" and script[-1] == "COMMIT TRANSACTION;"
+    assert len(script) == 2 + 2 * len(TABLES)
+    for table in TABLES:
+        assert f"DELETE FROM `my-project.finsent.{table}` WHERE run_date = DATE '2026-11-23';" in script
+        (insert,) = [line for line in script if line.startswith(f"INSERT INTO `my-project.finsent.{table}` ")]
+        assert insert.endswith(f"FROM `my-project.finsent.{staging_table(table, '20261123-ab12cd34')}`;")
+        assert insert.count("`run_date`") == 2
+
+
+def test_the_commit_refuses_anything_but_a_date_and_a_checked_dataset():
+    with pytest.raises(TypeError, match="run_date must be a date"):
+        commit_script("my-project:finsent", "r", "2026-11-23' OR TRUE --")
+    with pytest.raises(ValueError, match="PROJECT:DATASET"):
+        commit_script("my-project:fin`sent", "r", RUN_DATE)
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -97,11 +109,6 @@ def test_dataset_option_accepts_project_colon_dataset(value, expected):
 def test_a_malformed_dataset_option_is_refused_with_the_expected_form(value):
     with pytest.raises(ValueError, match="PROJECT:DATASET"):
         parse_dataset(value)
-
-
-def test_an_empty_table_partition_is_cleared_and_a_written_one_left_to_the_load_job():
-    assert partition_to_clear("p-roject", "d", "failures", RUN_DATE, 0) == "p-roject.d.failures$20261123"
-    assert partition_to_clear("p-roject", "d", "failures", RUN_DATE, 3) is None
 
 
 # --- rows as BigQuery JSON ----------------------------------------------------------------------
@@ -203,10 +210,10 @@ def test_loading_without_a_cloud_storage_temp_location_is_refused_when_the_graph
     pipeline = beam.Pipeline(argv=["--temp_location", "/tmp/local"])
     tables = {table: pipeline | f"Create{table}" >> beam.Create([]) for table in TABLES}
     with pytest.raises(ValueError, match=r"set --temp_location gs://BUCKET/PATH \(got '/tmp/local'\)"):
-        _ = tables | WriteBigQueryTables("my-project:finsent", RUN_DATE)
+        _ = tables | WriteBigQueryTables("my-project:finsent", "20261123-ab12cd34", RUN_DATE)
 
 
 def test_the_sink_needs_every_table():
     pipeline = beam.Pipeline(argv=["--temp_location", "gs://b/t"])
     with pytest.raises(ValueError, match="needs exactly the tables"):
-        _ = {"runs": pipeline | beam.Create([])} | WriteBigQueryTables("my-project:finsent", RUN_DATE)
+        _ = {"runs": pipeline | beam.Create([])} | WriteBigQueryTables("my-project:finsent", "r1", RUN_DATE)

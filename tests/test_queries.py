@@ -239,9 +239,14 @@ def test_bigquery_runs_get_the_same_parameters_typed_and_the_dataset_as_default(
         ("run_date", "DATE", date(2026, 11, 23)), ("days", "INT64", 3)]
 
 
-def test_bigquery_needs_a_dataset(capsys):
-    assert main(["query", "runs_overview", "--param", "run_date=2026-11-23", "--bigquery"]) == 2
-    assert "--bigquery needs --bigquery_dataset" in capsys.readouterr().err
+def test_a_malformed_bigquery_dataset_exits_2_with_the_expected_form(capsys):
+    assert main(["query", "runs_overview", "--param", "run_date=2026-11-23", "--bigquery_dataset", "finsent"]) == 2
+    assert "--bigquery_dataset must be PROJECT:DATASET" in capsys.readouterr().err
+
+
+def test_parquet_and_bigquery_are_one_or_the_other(capsys, tmp_path):
+    assert main(["query", "runs_overview", "--data", str(tmp_path), "--bigquery_dataset", "my-project:finsent"]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 # --- data folders and output formats ------------------------------------------------------------
