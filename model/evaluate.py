@@ -144,9 +144,10 @@ def distillation_sentence(training: dict) -> str:
     if not teacher:
         return "Targets: the annotators' labels, softened by their agreement."
     weight = config.get("distill_weight", 0.0)
-    return (f"Distilled from the teacher `{teacher}` (all 6 layers, `model/configs/teacher.yaml`, passed as "
-            f"`--set teacher=FOLDER`): each target is {1 - weight:.1f} × the agreement-softened label + "
-            f"{weight:.1f} × the teacher's float32 probabilities.")
+    registers = " and ".join(config.get("distill_registers") or ["phrasebank"])
+    return (f"Distilled from the teacher `{teacher}` (passed as `--set teacher=FOLDER`; see the config's "
+            f"comments): each target of a {registers} sentence is {1 - weight:.1f} × the agreement-softened "
+            f"label + {weight:.1f} × the teacher's float32 probabilities; other sentences keep their label.")
 
 
 def headline_data_sentence(training: dict) -> str:

@@ -57,6 +57,7 @@ class TrainConfig:
         default_factory=lambda: {100: 1.0, 75: 0.9, 66: 0.8, 50: 0.7})
     teacher: str | None = None
     distill_weight: float = 0.5
+    distill_registers: list[str] = field(default_factory=lambda: ["phrasebank", "headlines"])
     model_version: str = ""
 
     @classmethod
@@ -98,22 +99,27 @@ def soft_target(sentence: LabelledSentence, config: TrainConfig) -> list[float]:
     return target
 
 
-def teacher_probabilities(teacher: str, train_set: list[LabelledSentence], threads: int = 0) -> np.ndarray:
-    """The teacher artifact's float32 probabilities for every training sentence, `(n, 3)`."""
-    classifier = SentimentClassifier.load(teacher, threads=threads or None, quantize=False)
-    return classifier.predict_proba([sentence.text for sentence in train_set])
+def teacher_probabilities(config: TrainConfig, data: TrainingData) -> np.ndarray:
+    """The teacher's float32 probabilities, `(n, 3)`, for the training sentences it distils (others: 0)."""
+    classifier = SentimentClassifier.load(config.teacher, threads=config.threads or None, quantize=False)
+    wanted = [i for i, register in enumerate(data.registers) if register in config.distill_registers]
+    probabilities = np.zeros((len(data.train), len(LABELS)), dtype=np.float32)
+    probabilities[wanted] = classifier.predict_proba([data.train[i].text for i in wanted])
+    return probabilities
 
 
-def training_targets(train_set: list[LabelledSentence], config: TrainConfig,
-                     teacher: np.ndarray | None) -> torch.Tensor:
+def training_targets(data: TrainingData, config: TrainConfig, teacher: np.ndarray | None) -> torch.Tensor:
     """Per-sentence targets: the soft annotator target, blended with the teacher's when distilling.
 
-    With a teacher, each target is `(1 - distill_weight) * soft_target + distill_weight * teacher`.
+    With a teacher, a sentence of a register in `distill_registers` gets
+    `(1 - distill_weight) * soft_target + distill_weight * teacher`; the others keep their label.
     """
-    targets = torch.tensor([soft_target(sentence, config) for sentence in train_set])
+    targets = torch.tensor([soft_target(sentence, config) for sentence in data.train])
     if teacher is None:
         return targets
-    return (1 - config.distill_weight) * targets + config.distill_weight * torch.from_numpy(teacher).float()
+    blended = (1 - config.distill_weight) * targets + config.distill_weight * torch.from_numpy(teacher).float()
+    distilled = torch.tensor([register in config.distill_registers for register in data.registers])
+    return torch.where(distilled[:, None], blended, targets)
 
 
 def length_bucketed_batches(sentences: list[LabelledSentence], batch_size: int,
@@ -161,9 +167,10 @@ def warmup_linear_schedule(optimizer: torch.optim.Optimizer, total_steps: int,
 
 @dataclass(frozen=True)
 class TrainingData:
-    """The sentences trained on, and each register's validation split (keyed by register name)."""
+    """The sentences trained on, the register of each, and each register's validation split."""
 
     train: list[LabelledSentence]
+    registers: list[str]
     validation: dict[str, list[LabelledSentence]]
 
 
@@ -175,12 +182,14 @@ def training_data(config: TrainConfig, data_dir: str | None = None,
     """
     phrasebank = load_splits(data_dir)
     train = phrasebank.train[: config.train_limit]
+    registers = ["phrasebank"] * len(train)
     validation = {"phrasebank": phrasebank.validation}
     if config.headlines:
         headlines = load_headline_splits(headlines_dir)
-        train = train + headlines.train[: config.train_limit]
+        headline_train = headlines.train[: config.train_limit]
+        train, registers = train + headline_train, registers + ["headlines"] * len(headline_train)
         validation["headlines"] = headlines.validation
-    return TrainingData(train, validation)
+    return TrainingData(train, registers, validation)
 
 
 def validation_macro_f1(network: SentimentNetwork, base_dir: Path, config: TrainConfig,
@@ -231,7 +240,7 @@ def train_seed(config: TrainConfig, seed: int, data: TrainingData, base_dir: Pat
     """Fine-tune from the base encoder with one seed; keep the best validation epoch."""
     seed_everything(seed)
     train_set = data.train
-    targets = training_targets(train_set, config, teacher)
+    targets = training_targets(data, config, teacher)
     network = network_from_base(base_dir, config.num_layers, config.dropout)
     network.freeze_word_embeddings()
     tokenizer = load_tokenizer(base_dir, config.max_length)
@@ -281,8 +290,7 @@ def train(config: TrainConfig, output: Path, data_dir: str | None = None,
         torch.set_num_threads(config.threads)
     data = training_data(config, data_dir, headlines_dir)
     base_dir = base_encoder_dir()
-    train_set = data.train
-    teacher = teacher_probabilities(config.teacher, train_set, config.threads) if config.teacher else None
+    teacher = teacher_probabilities(config, data) if config.teacher else None
     runs = [train_seed(config, seed, data, base_dir, teacher) for seed in config.seeds or [config.seed]]
     network = network_from_base(base_dir, config.num_layers, config.dropout)
     chosen, state, scores = choose_weights(runs, network, base_dir, config, data)
@@ -291,7 +299,7 @@ def train(config: TrainConfig, output: Path, data_dir: str | None = None,
     record = {"config": asdict(config), "history": [h for run in runs for h in run.history],
               "teacher_model_version": teacher_version,
               "validation_macro_f1_by_candidate": scores, "chosen": chosen,
-              "best_validation_macro_f1": scores[chosen], "train_sentences": len(train_set),
+              "best_validation_macro_f1": scores[chosen], "train_sentences": len(data.train),
               "trained_at": datetime.now(timezone.utc).isoformat()}
     layers = network.config.num_hidden_layers
     version = config.model_version or f"finsent-minilm-L{layers}-{datetime.now(timezone.utc):%Y%m%d}"

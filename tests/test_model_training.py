@@ -20,7 +20,7 @@ def tiny_artifact(tmp_path_factory, phrasebank_dir: Path) -> Path:
     output = tmp_path_factory.mktemp("tiny-model")
     status = main(["train", "--output", str(output), "--data-dir", str(phrasebank_dir),
                    "--set", "epochs=1", "--set", "num_layers=1", "--set", "train_limit=96",
-                   "--set", "model_version=tiny-test"])
+                   "--set", "headlines=false", "--set", "model_version=tiny-test"])
     assert status == 0
     return output
 
@@ -79,3 +79,36 @@ def test_wrong_labels_in_metadata_are_refused(tiny_artifact: Path, tmp_path: Pat
 def test_unknown_training_setting_is_an_error(tmp_path: Path, capsys):
     assert main(["train", "--output", str(tmp_path), "--set", "epochz=3"]) == 1
     assert "unknown training settings ['epochz']" in capsys.readouterr().err
+
+
+def test_training_mixes_in_the_headline_set_and_selects_on_both_validation_splits(tmp_path: Path,
+                                                                                 phrasebank_dir: Path):
+    output = tmp_path / "mixed"
+    status = main(["train", "--output", str(output), "--data-dir", str(phrasebank_dir),
+                   "--set", "headlines=true", "--set", "epochs=1", "--set", "num_layers=1",
+                   "--set", "train_limit=48", "--set", "model_version=tiny-mixed"])
+    assert status == 0
+    training = read_artifact_meta(output).training
+    assert training["train_sentences"] == 96
+    (epoch,) = training["history"]
+    scores = epoch["validation_macro_f1_by_set"]
+    assert set(scores) == {"phrasebank", "headlines", "mean"}
+    assert scores["mean"] == pytest.approx((scores["phrasebank"] + scores["headlines"]) / 2)
+    assert training["best_validation_macro_f1"] == pytest.approx(scores["mean"])
+
+
+def test_the_teacher_only_distils_the_registers_it_is_given():
+    from model.data import LabelledSentence
+    from model.train import TrainConfig, TrainingData, training_targets
+
+    data = TrainingData([LabelledSentence("Sales rose .", "positive", 100),
+                         LabelledSentence("$X cut to Sell", "negative", 100)],
+                        ["phrasebank", "headlines"], {})
+    teacher = np.array([[0.1, 0.6, 0.3], [0.2, 0.7, 0.1]], dtype=np.float32)
+    config = TrainConfig(distill_weight=0.8, distill_registers=["phrasebank"])
+    targets = training_targets(data, config, teacher).numpy()
+    np.testing.assert_allclose(targets[0], 0.2 * np.array([0, 0, 1]) + 0.8 * teacher[0], atol=1e-6)
+    np.testing.assert_allclose(targets[1], [1, 0, 0])
+    config.distill_registers = ["phrasebank", "headlines"]
+    np.testing.assert_allclose(training_targets(data, config, teacher).numpy()[1],
+                               0.2 * np.array([1, 0, 0]) + 0.8 * teacher[1], atol=1e-6)
