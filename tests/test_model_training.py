@@ -112,3 +112,29 @@ def test_the_teacher_only_distils_the_registers_it_is_given():
     config.distill_registers = ["phrasebank", "headlines"]
     np.testing.assert_allclose(training_targets(data, config, teacher).numpy()[1],
                                0.2 * np.array([1, 0, 0]) + 0.8 * teacher[1], atol=1e-6)
+
+
+def test_evaluate_reports_and_writes_all_three_test_sets(tiny_artifact: Path, tmp_path: Path):
+    import subprocess
+    import sys
+
+    from model.evaluate import TEST_SETS
+
+    folder = tmp_path / "artifact"
+    shutil.copytree(tiny_artifact, folder)
+    result = subprocess.run([sys.executable, "-m", "pipelines.cli", "evaluate", "--model", str(folder),
+                             "--threads", "1", "--write"], capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for title in TEST_SETS.values():
+        (line,) = [line for line in lines if line.startswith(title)]
+        assert "accuracy" in line and "macro-F1" in line and "negative" in line and "positive" in line
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["headlines"]["sentences"] == metrics["split_sizes"]["test_headlines"] > 2000
+    card = (folder / "MODEL_CARD.md").read_text()
+    for name, title in TEST_SETS.items():
+        figures = metrics[name]
+        low, high = figures["macro_f1_ci95"]
+        assert low <= figures["macro_f1"] <= high
+        assert set(figures["per_class_f1"]) == set(LABELS)
+        assert f"| {title} | {figures['sentences']} | {100 * figures['accuracy']:.1f} (" in card
