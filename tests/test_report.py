@@ -157,8 +157,8 @@ def test_article_items_show_the_title_label_and_the_footnote_says_it_is_not_in_t
             assert f"title {title_label} {signed(title_score, 2)}" in " ".join(meta.split())
             shown += 1
     assert shown >= 2
-    footer = " ".join(page.xpath("//div[starts-with(normalize-space(), 'Model ')]")[-1].text_content().split())
-    assert "the title is classified on its own and shown beside the score but not averaged into it" in footer
+    definitions = " ".join(page.get_element_by_id("definitions").text_content().split())
+    assert "Title: classified on its own and shown beside the score, not averaged into it" in definitions
 
 
 def test_charts_are_embedded_png_data_uris(page):
