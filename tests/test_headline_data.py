@@ -104,7 +104,7 @@ def test_the_test_set_is_never_trained_or_selected_on(headlines_dir: Path):
 
 def test_training_without_the_headline_folder_is_a_one_line_error(tmp_path: Path, phrasebank_dir: Path):
     result = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "train", "--output", str(tmp_path / "out"),
+        [sys.executable, "-m", "finsent.cli", "train", "--output", str(tmp_path / "out"),
          "--headlines-dir", str(tmp_path / "missing"), "--set", "headlines=true"],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 1

@@ -122,7 +122,7 @@ def test_evaluate_reports_and_writes_all_three_test_sets(tiny_artifact: Path, tm
 
     folder = tmp_path / "artifact"
     shutil.copytree(tiny_artifact, folder)
-    result = subprocess.run([sys.executable, "-m", "pipelines.cli", "evaluate", "--model", str(folder),
+    result = subprocess.run([sys.executable, "-m", "finsent.cli", "evaluate", "--model", str(folder),
                              "--threads", "1", "--write"], capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

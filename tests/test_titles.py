@@ -36,18 +36,18 @@ def test_the_title_fills_its_columns_and_stays_out_of_the_score():
     body = [(Sentence("a1-0000", "a1", 0, "Sales rose."), Prediction("positive", 0.1, 0.2, 0.7), "m1"),
             (Sentence("a1-0001", "a1", 1, "Costs fell."), Prediction("positive", 0.1, 0.4, 0.5), "m1")]
     title = (title_sentences(article)[0], Prediction("negative", 0.9, 0.08, 0.02), "m1")
-    row = article_row(article, body, "run", date(2024, 5, 14), 2, 0.1, title=title)
+    row = article_row(article, body, "run", date(2024, 5, 14), title=title)
     assert (row["title_label"], row["title_p_negative"], row["title_p_neutral"], row["title_p_positive"]) == (
         "negative", 0.9, 0.08, 0.02)
     assert row["title_score"] == pytest.approx(-0.88)
     assert row["score"] == pytest.approx(0.5) and row["n_sentences"] == 2
     assert all(e["sentence_id"] != "a1-title" for e in row["evidence"])
-    untitled = article_row(replace(article, language="de"), [], "run", date(2024, 5, 14), 2, 0.1)
+    untitled = article_row(replace(article, language="de"), [], "run", date(2024, 5, 14))
     assert [untitled[k] for k in ("title_label", "title_score", "score", "model_version")] == [None] * 4
 
 
 def run_analyze(page: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", "analyze", str(PAGES / page)],
+    return subprocess.run([sys.executable, "-m", "finsent.cli", "analyze", str(PAGES / page)],
                           capture_output=True, text=True, timeout=600)
 
 
