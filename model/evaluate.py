@@ -144,10 +144,12 @@ def distillation_sentence(training: dict) -> str:
     if not teacher:
         return "Targets: the annotators' labels, softened by their agreement."
     weight = config.get("distill_weight", 0.0)
-    registers = " and ".join(config.get("distill_registers") or ["phrasebank"])
-    return (f"Distilled from the teacher `{teacher}` (passed as `--set teacher=FOLDER`; see the config's "
-            f"comments): each target of a {registers} sentence is {1 - weight:.1f} × the agreement-softened "
-            f"label + {weight:.1f} × the teacher's float32 probabilities; other sentences keep their label.")
+    blend = f"{1 - weight:.1f} × the agreement-softened label + {weight:.1f} × the teacher's float32 probabilities"
+    if not config.get("headlines"):
+        return f"Distilled from the teacher `{teacher}`: each target is {blend}."
+    registers = " and ".join(config.get("distill_registers") or [])
+    return (f"Distilled from the teacher `{teacher}` on the {registers} sentences: each of their targets is "
+            f"{blend}; the other sentences keep their labels.")
 
 
 def headline_data_sentence(training: dict) -> str:

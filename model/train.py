@@ -25,7 +25,7 @@ from model.base_encoder import base_encoder_dir
 from model.data import LABELS, LabelledSentence, load_splits
 from model.headlines import load_headline_splits
 from model.metrics import macro_f1
-from model.network import SentimentNetwork, network_from_base
+from model.network import SentimentNetwork, network_from_artifact, network_from_base
 from model.predict import SentimentClassifier
 from model.tokenization import encode_batch, load_tokenizer
 
@@ -55,6 +55,7 @@ class TrainConfig:
     agreement_targets: bool = True
     agreement_confidence: dict[int, float] = field(
         default_factory=lambda: {100: 1.0, 75: 0.9, 66: 0.8, 50: 0.7})
+    init: str | None = None
     teacher: str | None = None
     distill_weight: float = 0.5
     distill_registers: list[str] = field(default_factory=lambda: ["phrasebank", "headlines"])
@@ -235,13 +236,23 @@ class SeedRun:
     best_f1: float
 
 
+def starting_network(config: TrainConfig, base_dir: Path) -> SentimentNetwork:
+    """The base encoder cut to `num_layers`, or the trained weights of the artifact `init` (same shape)."""
+    network = network_from_base(base_dir, config.num_layers, config.dropout)
+    if config.init:
+        trained = network_from_artifact(Path(config.init) / "model.safetensors",
+                                        read_artifact_meta(Path(config.init)).encoder_config(), base_dir)
+        network.load_state_dict(trained.state_dict())
+    return network
+
+
 def train_seed(config: TrainConfig, seed: int, data: TrainingData, base_dir: Path,
                teacher: np.ndarray | None = None) -> SeedRun:
     """Fine-tune from the base encoder with one seed; keep the best validation epoch."""
     seed_everything(seed)
     train_set = data.train
     targets = training_targets(data, config, teacher)
-    network = network_from_base(base_dir, config.num_layers, config.dropout)
+    network = starting_network(config, base_dir)
     network.freeze_word_embeddings()
     tokenizer = load_tokenizer(base_dir, config.max_length)
     rng = random.Random(seed)

@@ -138,3 +138,16 @@ def test_evaluate_reports_and_writes_all_three_test_sets(tiny_artifact: Path, tm
         assert low <= figures["macro_f1"] <= high
         assert set(figures["per_class_f1"]) == set(LABELS)
         assert f"| {title} | {figures['sentences']} | {100 * figures['accuracy']:.1f} (" in card
+
+
+def test_init_starts_from_an_artifacts_weights(tiny_artifact: Path, tmp_path: Path, phrasebank_dir: Path):
+    output = tmp_path / "warm"
+    status = main(["train", "--output", str(output), "--data-dir", str(phrasebank_dir),
+                   "--set", f"init={tiny_artifact}", "--set", "num_layers=1", "--set", "epochs=1",
+                   "--set", "train_limit=32", "--set", "headlines=false",
+                   "--set", "learning_rate=0.0", "--set", "head_learning_rate=0.0"])
+    assert status == 0
+    texts = ["Net sales rose 12 % to EUR 40 mn .", "The plant will close ."]
+    started = SentimentClassifier.load(tiny_artifact, quantize=False).predict_proba(texts)
+    np.testing.assert_allclose(SentimentClassifier.load(output, quantize=False).predict_proba(texts), started,
+                               atol=2e-3)  # float16 storage
