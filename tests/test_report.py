@@ -151,9 +151,14 @@ def test_article_items_show_the_title_label_and_the_footnote_says_it_is_not_in_t
                  "AND score IS NOT NULL", demo_data.date)
     shown = 0
     for title, title_label, title_score in rows:
-        links = [a for a in page.xpath("//a") if a.text_content() == title]
-        for link in links:
-            meta = link.getparent().xpath("./div")[0].text_content()
+        # Article items (most positive / most negative): the title's link, then a meta line with the score.
+        items = [a.getparent() for a in page.xpath("//a") if a.text_content() == title]
+        for item in items:
+            metas = [div.text_content() for div in item.xpath("./div")
+                     if "· score " in " ".join(div.text_content().split())]
+            if not metas:
+                continue  # the same title linked from another section (movers, watchlist)
+            meta = metas[0]
             assert f"title {title_label} {signed(title_score, 2)}" in " ".join(meta.split())
             shown += 1
     assert shown >= 2
