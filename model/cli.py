@@ -13,19 +13,26 @@ from finsent.errors import UsageError
 
 def add_model_commands(commands: argparse._SubParsersAction) -> None:
     """Register the model subcommands on the `finsent` parser."""
-    train = commands.add_parser("train", help="fine-tune the sentiment model on Financial PhraseBank")
+    train = commands.add_parser("train", help="fine-tune the sentiment model on Financial PhraseBank "
+                                "(and the headline set)")
     train.add_argument("--config", type=Path, default=None, help="YAML training settings")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override one setting, e.g. --set epochs=3 (repeatable)")
     train.add_argument("--output", type=Path, default=SHIPPED_MODEL_DIR, help="artifact folder to write")
     train.add_argument("--data-dir", default=None, help="Financial PhraseBank folder")
+    train.add_argument("--headlines-dir", default=None,
+                       help="headline set folder (sent_train.csv, sent_valid.csv; default: "
+                            "$FINSENT_HEADLINES_DIR, else the shared data folder)")
     train.add_argument("--download", action="store_true",
-                       help="download and verify the official PhraseBank archive into --data-dir first")
+                       help="download and verify the PhraseBank archive (and, with headlines: true, "
+                            "the headline set) into --data-dir first")
     train.set_defaults(handler=run_train)
 
-    evaluate = commands.add_parser("evaluate", help="accuracy and macro-F1 on test sets (A) and (B)")
+    evaluate = commands.add_parser("evaluate", help="accuracy and macro-F1 on test sets (A), (B) and "
+                                   "(H) headlines")
     evaluate.add_argument("--model", default=None, help="artifact folder (default: the shipped model)")
     evaluate.add_argument("--data-dir", default=None, help="Financial PhraseBank folder")
+    evaluate.add_argument("--headlines-dir", default=None, help="headline set folder (sent_valid.csv)")
     evaluate.add_argument("--threads", type=int, default=None, help="torch threads")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     evaluate.add_argument("--write", action="store_true",
@@ -43,14 +50,18 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
 def run_train(args: argparse.Namespace) -> int:
     """`finsent train`."""
     from model.data import download_phrasebank
+    from model.headlines import download_headlines
     from model.train import DEFAULT_CONFIG, TrainConfig, train
 
     overrides = dict(_key_value(item) for item in args.set)
     config = TrainConfig.from_file(args.config or DEFAULT_CONFIG, overrides)
-    data_dir = args.data_dir
+    data_dir, headlines_dir = args.data_dir, args.headlines_dir
     if args.download:
-        data_dir = str(download_phrasebank(Path(args.data_dir or "data")))
-    record = train(config, args.output, data_dir)
+        target = Path(args.data_dir or "data")
+        data_dir = str(download_phrasebank(target))
+        if config.headlines:
+            headlines_dir = str(download_headlines(target))
+    record = train(config, args.output, data_dir, headlines_dir)
     print(f"saved {args.output} (best validation macro-F1 {record['best_validation_macro_f1']:.4f}); "
           f"next: finsent evaluate --model {args.output} --write")
     return 0
@@ -65,9 +76,9 @@ def _key_value(item: str) -> tuple[str, str]:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """`finsent evaluate`."""
-    from model.evaluate import evaluate_artifact, write_metrics
+    from model.evaluate import TEST_SETS, evaluate_artifact, write_metrics
 
-    metrics = evaluate_artifact(args.model, args.data_dir, args.threads)
+    metrics = evaluate_artifact(args.model, args.data_dir, args.threads, headlines_dir=args.headlines_dir)
     if args.write:
         folder = Path(args.model) if args.model else SHIPPED_MODEL_DIR
         write_metrics(metrics, folder)
@@ -75,10 +86,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(metrics, indent=2))
         return 0
-    for name in ("all_data", "all_agree"):
+    for name, title in TEST_SETS.items():
         figures = metrics[name]
-        print(f"{name:9s} n={figures['sentences']:4d}  accuracy {figures['accuracy']:.4f}  "
-              f"macro-F1 {figures['macro_f1']:.4f}")
+        per_class = "  ".join(f"{label} {f1:.3f}" for label, f1 in figures["per_class_f1"].items())
+        low, high = figures["macro_f1_ci95"]
+        print(f"{title:14s} n={figures['sentences']:4d}  accuracy {figures['accuracy']:.4f}  "
+              f"macro-F1 {figures['macro_f1']:.4f} ({low:.4f}-{high:.4f})  F1: {per_class}")
     print(f"{metrics['throughput']['sentences_per_second']:.0f} sentences/s on "
           f"{metrics['throughput']['threads']} threads ({metrics['model_version']})")
     return 0

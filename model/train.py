@@ -1,7 +1,8 @@
-"""Fine-tunes the base encoder on Financial PhraseBank and saves the best-validation artifact.
+"""Fine-tunes the base encoder on Financial PhraseBank (and the headline set) and saves the best epoch.
 
-Training uses only the protocol's train split; the validation split picks the best epoch by
-macro-F1; the test split is never touched here (see `model/evaluate.py`).
+Training uses only the protocols' train splits; the validation splits pick the best epoch by
+macro-F1 (their mean when headlines are mixed in); no test set is touched here (see
+`model/evaluate.py`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from tqdm import tqdm
 
 from model.artifact import read_artifact_meta, save_artifact
 from model.base_encoder import base_encoder_dir
-from model.data import LABELS, LabelledSentence, PhraseBankSplits, load_splits
+from model.data import LABELS, LabelledSentence, load_splits
+from model.headlines import load_headline_splits
 from model.metrics import macro_f1
-from model.network import SentimentNetwork, network_from_base
+from model.network import SentimentNetwork, network_from_artifact, network_from_base
 from model.predict import SentimentClassifier
 from model.tokenization import encode_batch, load_tokenizer
 
@@ -49,11 +51,14 @@ class TrainConfig:
     threads: int = 0
     num_layers: int | None = None
     train_limit: int | None = None
+    headlines: bool = False
     agreement_targets: bool = True
     agreement_confidence: dict[int, float] = field(
         default_factory=lambda: {100: 1.0, 75: 0.9, 66: 0.8, 50: 0.7})
+    init: str | None = None
     teacher: str | None = None
     distill_weight: float = 0.5
+    distill_registers: list[str] = field(default_factory=lambda: ["phrasebank", "headlines"])
     model_version: str = ""
 
     @classmethod
@@ -95,22 +100,27 @@ def soft_target(sentence: LabelledSentence, config: TrainConfig) -> list[float]:
     return target
 
 
-def teacher_probabilities(teacher: str, train_set: list[LabelledSentence], threads: int = 0) -> np.ndarray:
-    """The teacher artifact's float32 probabilities for every training sentence, `(n, 3)`."""
-    classifier = SentimentClassifier.load(teacher, threads=threads or None, quantize=False)
-    return classifier.predict_proba([sentence.text for sentence in train_set])
+def teacher_probabilities(config: TrainConfig, data: TrainingData) -> np.ndarray:
+    """The teacher's float32 probabilities, `(n, 3)`, for the training sentences it distils (others: 0)."""
+    classifier = SentimentClassifier.load(config.teacher, threads=config.threads or None, quantize=False)
+    wanted = [i for i, register in enumerate(data.registers) if register in config.distill_registers]
+    probabilities = np.zeros((len(data.train), len(LABELS)), dtype=np.float32)
+    probabilities[wanted] = classifier.predict_proba([data.train[i].text for i in wanted])
+    return probabilities
 
 
-def training_targets(train_set: list[LabelledSentence], config: TrainConfig,
-                     teacher: np.ndarray | None) -> torch.Tensor:
+def training_targets(data: TrainingData, config: TrainConfig, teacher: np.ndarray | None) -> torch.Tensor:
     """Per-sentence targets: the soft annotator target, blended with the teacher's when distilling.
 
-    With a teacher, each target is `(1 - distill_weight) * soft_target + distill_weight * teacher`.
+    With a teacher, a sentence of a register in `distill_registers` gets
+    `(1 - distill_weight) * soft_target + distill_weight * teacher`; the others keep their label.
     """
-    targets = torch.tensor([soft_target(sentence, config) for sentence in train_set])
+    targets = torch.tensor([soft_target(sentence, config) for sentence in data.train])
     if teacher is None:
         return targets
-    return (1 - config.distill_weight) * targets + config.distill_weight * torch.from_numpy(teacher).float()
+    blended = (1 - config.distill_weight) * targets + config.distill_weight * torch.from_numpy(teacher).float()
+    distilled = torch.tensor([register in config.distill_registers for register in data.registers])
+    return torch.where(distilled[:, None], blended, targets)
 
 
 def length_bucketed_batches(sentences: list[LabelledSentence], batch_size: int,
@@ -156,13 +166,44 @@ def warmup_linear_schedule(optimizer: torch.optim.Optimizer, total_steps: int,
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """The sentences trained on, the register of each, and each register's validation split."""
+
+    train: list[LabelledSentence]
+    registers: list[str]
+    validation: dict[str, list[LabelledSentence]]
+
+
+def training_data(config: TrainConfig, data_dir: str | None = None,
+                  headlines_dir: str | None = None) -> TrainingData:
+    """PhraseBank's train split, plus the headline set's when `config.headlines`.
+
+    `train_limit` cuts each register's training sentences to that many.
+    """
+    phrasebank = load_splits(data_dir)
+    train = phrasebank.train[: config.train_limit]
+    registers = ["phrasebank"] * len(train)
+    validation = {"phrasebank": phrasebank.validation}
+    if config.headlines:
+        headlines = load_headline_splits(headlines_dir)
+        headline_train = headlines.train[: config.train_limit]
+        train, registers = train + headline_train, registers + ["headlines"] * len(headline_train)
+        validation["headlines"] = headlines.validation
+    return TrainingData(train, registers, validation)
+
+
 def validation_macro_f1(network: SentimentNetwork, base_dir: Path, config: TrainConfig,
-                        validation: list[LabelledSentence]) -> float:
-    """Macro-F1 of the current network on the validation split."""
+                        validation: dict[str, list[LabelledSentence]]) -> dict[str, float]:
+    """Macro-F1 of the current network on each validation split, and their `mean`."""
     classifier = SentimentClassifier.from_network(network, base_dir, config.max_length, batch_size=64)
-    predicted = classifier.predict_proba([s.text for s in validation]).argmax(axis=1)
+    scores = {}
+    for name, sentences in validation.items():
+        predicted = classifier.predict_proba([s.text for s in sentences]).argmax(axis=1)
+        scores[name] = macro_f1(np.array([s.label_id for s in sentences]), predicted)
+    scores["mean"] = float(np.mean(list(scores.values())))
     network.train()
-    return macro_f1(np.array([s.label_id for s in validation]), predicted)
+    return scores
 
 
 def train_epoch(network: SentimentNetwork, batches: list[list[int]], train: list[LabelledSentence],
@@ -195,18 +236,23 @@ class SeedRun:
     best_f1: float
 
 
-def training_set(config: TrainConfig, splits: PhraseBankSplits) -> list[LabelledSentence]:
-    """The train split, cut to `train_limit` sentences when set."""
-    return splits.train[: config.train_limit] if config.train_limit else splits.train
+def starting_network(config: TrainConfig, base_dir: Path) -> SentimentNetwork:
+    """The base encoder cut to `num_layers`, or the trained weights of the artifact `init` (same shape)."""
+    network = network_from_base(base_dir, config.num_layers, config.dropout)
+    if config.init:
+        trained = network_from_artifact(Path(config.init) / "model.safetensors",
+                                        read_artifact_meta(Path(config.init)).encoder_config(), base_dir)
+        network.load_state_dict(trained.state_dict())
+    return network
 
 
-def train_seed(config: TrainConfig, seed: int, splits: PhraseBankSplits, base_dir: Path,
+def train_seed(config: TrainConfig, seed: int, data: TrainingData, base_dir: Path,
                teacher: np.ndarray | None = None) -> SeedRun:
     """Fine-tune from the base encoder with one seed; keep the best validation epoch."""
     seed_everything(seed)
-    train_set = training_set(config, splits)
-    targets = training_targets(train_set, config, teacher)
-    network = network_from_base(base_dir, config.num_layers, config.dropout)
+    train_set = data.train
+    targets = training_targets(data, config, teacher)
+    network = starting_network(config, base_dir)
     network.freeze_word_embeddings()
     tokenizer = load_tokenizer(base_dir, config.max_length)
     rng = random.Random(seed)
@@ -218,9 +264,12 @@ def train_seed(config: TrainConfig, seed: int, splits: PhraseBankSplits, base_di
         batches = length_bucketed_batches(train_set, config.batch_size, rng)
         loss = train_epoch(network, batches, train_set, targets, tokenizer, optimizer, scheduler,
                            f"seed {seed} epoch {epoch}/{config.epochs}")
-        f1 = validation_macro_f1(network, base_dir, config, splits.validation)
-        history.append({"seed": seed, "epoch": epoch, "train_loss": loss, "validation_macro_f1": f1})
-        print(f"seed {seed} epoch {epoch}: train loss {loss:.4f}, validation macro-F1 {f1:.4f}", flush=True)
+        scores = validation_macro_f1(network, base_dir, config, data.validation)
+        f1 = scores["mean"]
+        history.append({"seed": seed, "epoch": epoch, "train_loss": loss, "validation_macro_f1": f1,
+                        "validation_macro_f1_by_set": scores})
+        print(f"seed {seed} epoch {epoch}: train loss {loss:.4f}, validation macro-F1 "
+              + ", ".join(f"{name} {value:.4f}" for name, value in scores.items()), flush=True)
         if f1 > best_f1:
             best_f1, best_state = f1, copy.deepcopy(network.state_dict())
     return SeedRun(seed, best_state, history, best_f1)
@@ -232,36 +281,36 @@ def average_states(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Ten
 
 
 def choose_weights(runs: list[SeedRun], network: SentimentNetwork, base_dir: Path, config: TrainConfig,
-                   splits: PhraseBankSplits) -> tuple[str, dict[str, torch.Tensor], dict[str, float]]:
+                   data: TrainingData) -> tuple[str, dict[str, torch.Tensor], dict[str, float]]:
     """The candidate (each seed, and their average) with the best validation macro-F1."""
     candidates = {f"seed {run.seed}": run.state for run in runs}
     scores = {f"seed {run.seed}": run.best_f1 for run in runs}
     if len(runs) > 1:
         candidates["average"] = average_states([run.state for run in runs])
         network.load_state_dict(candidates["average"])
-        scores["average"] = validation_macro_f1(network, base_dir, config, splits.validation)
+        scores["average"] = validation_macro_f1(network, base_dir, config, data.validation)["mean"]
         print(f"average of {len(runs)} seeds: validation macro-F1 {scores['average']:.4f}", flush=True)
     chosen = max(scores, key=lambda name: scores[name])
     return chosen, candidates[chosen], scores
 
 
-def train(config: TrainConfig, output: Path, data_dir: str | None = None) -> dict:
+def train(config: TrainConfig, output: Path, data_dir: str | None = None,
+          headlines_dir: str | None = None) -> dict:
     """Train each seed, keep the best validation candidate, save it to `output`; returns the record."""
     if config.threads:
         torch.set_num_threads(config.threads)
-    splits = load_splits(data_dir)
+    data = training_data(config, data_dir, headlines_dir)
     base_dir = base_encoder_dir()
-    train_set = training_set(config, splits)
-    teacher = teacher_probabilities(config.teacher, train_set, config.threads) if config.teacher else None
-    runs = [train_seed(config, seed, splits, base_dir, teacher) for seed in config.seeds or [config.seed]]
+    teacher = teacher_probabilities(config, data) if config.teacher else None
+    runs = [train_seed(config, seed, data, base_dir, teacher) for seed in config.seeds or [config.seed]]
     network = network_from_base(base_dir, config.num_layers, config.dropout)
-    chosen, state, scores = choose_weights(runs, network, base_dir, config, splits)
+    chosen, state, scores = choose_weights(runs, network, base_dir, config, data)
     network.load_state_dict(state)
     teacher_version = read_artifact_meta(Path(config.teacher)).model_version if config.teacher else None
     record = {"config": asdict(config), "history": [h for run in runs for h in run.history],
               "teacher_model_version": teacher_version,
               "validation_macro_f1_by_candidate": scores, "chosen": chosen,
-              "best_validation_macro_f1": scores[chosen], "train_sentences": len(train_set),
+              "best_validation_macro_f1": scores[chosen], "train_sentences": len(data.train),
               "trained_at": datetime.now(timezone.utc).isoformat()}
     layers = network.config.num_hidden_layers
     version = config.model_version or f"finsent-minilm-L{layers}-{datetime.now(timezone.utc):%Y%m%d}"

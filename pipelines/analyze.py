@@ -18,7 +18,7 @@ from pipelines.records import Article, FeedEntry
 from pipelines.runs import ENGLISH
 from pipelines.score import Classified, article_row
 from pipelines.scrape import page_to_article
-from pipelines.sentences import article_sentences
+from pipelines.sentences import article_sentences, title_sentences
 from pipelines.settings import FetchSettings, MentionSettings, RunSettings
 from pipelines.urls import canonicalize_url, make_article_id
 
@@ -57,7 +57,9 @@ def analyze(target: str, settings: RunSettings | None = None) -> dict:
     ordered = in_article_order(sentences)
     classified = [(sentence, prediction, classifier.model_version)
                   for sentence, prediction in zip(ordered, predict_article(classifier, ordered), strict=True)]
-    row = article_row(article, classified, "analyze", date.today(), settings.score)
+    titles = title_sentences(article) if article.language == ENGLISH else []
+    title = (titles[0], classifier.predict([titles[0].text])[0], classifier.model_version) if titles else None
+    row = article_row(article, classified, "analyze", date.today(), settings.score, title=title)
     row["entities"] = _entities(classified, article, settings.mentions)
     row["sentences"] = [{"index": s.index, "text": s.text, "label": p.label, "p_negative": p.p_negative,
                          "p_neutral": p.p_neutral, "p_positive": p.p_positive} for s, p, _ in classified]
@@ -75,7 +77,10 @@ def _entities(classified: list[Classified], article: Article, settings: MentionS
 
 def format_analysis(row: dict) -> str:
     """A per-sentence table followed by the article's score and label."""
-    lines = [f"{row['title']}", f"{row['url']}  ({row['language']}, {row['extractor']})", ""]
+    lines = [f"{row['title']}", f"{row['url']}  ({row['language']}, {row['extractor']})"]
+    if row["title_label"] is not None:
+        lines.append(f"title: {row['title_label']} (score {row['title_score']:+.3f}; not part of the article score)")
+    lines.append("")
     lines.append(f"{'#':>3}  {'label':8s}  {'neg':>5}  {'neu':>5}  {'pos':>5}  sentence")
     for s in row["sentences"]:
         lines.append(f"{s['index']:3d}  {s['label']:8s}  {s['p_negative']:5.2f}  {s['p_neutral']:5.2f}  "

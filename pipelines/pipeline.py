@@ -1,6 +1,7 @@
 """build_pipeline: wires the stages of one run; each stage lives in its own module.
 
     ReadFeeds → Deduplicate → ScrapeArticles → (English) SplitSentences → ClassifySentences
+                                               (English) TitleSentences → ClassifyTitles
       → ScoreArticles ─┬─ GroupStories → DetectMentions → AnnotateArticles ─┐
                        └──────────────────────────────────────────────────────┴→ WriteParquet (+ WriteBigQuery)
 
@@ -24,7 +25,7 @@ from pipelines.runs import ENGLISH, CountRun, RunInfo, options_json
 from pipelines.schema import TABLES
 from pipelines.score import ScoreArticles
 from pipelines.scrape import ScrapeArticles
-from pipelines.sentences import SplitSentences
+from pipelines.sentences import SplitSentences, title_sentences
 from pipelines.sinks import WriteParquet, failure_row, sentence_row
 from pipelines.stories import GroupStories
 
@@ -42,15 +43,17 @@ def build_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, run: RunIn
     english = articles | "EnglishOnly" >> beam.Filter(lambda article: article.language == ENGLISH)
     sentences, sentence_failures = english | "SplitSentences" >> SplitSentences(settings.sentences)
     classified, classify_failures = sentences | "ClassifySentences" >> ClassifySentences(settings.model)
-    article_rows = {"articles": articles, "sentences": classified} | "ScoreArticles" >> ScoreArticles(
-        run.run_id, run.run_date, settings.score)
+    titles = english | "TitleSentences" >> beam.FlatMap(title_sentences)
+    classified_titles, title_failures = titles | "ClassifyTitles" >> ClassifySentences(settings.model)
+    article_rows = ({"articles": articles, "sentences": classified, "titles": classified_titles}
+                    | "ScoreArticles" >> ScoreArticles(run.run_id, run.run_date, settings.score))
     stories = articles | "GroupStories" >> GroupStories()
     mentions, annotations = ({"articles": articles, "sentences": classified, "stories": stories}
                              | "DetectMentions" >> DetectMentions(run.run_date, settings.mentions))
     article_rows = ({"articles": article_rows, "annotations": annotations}
                     | "AnnotateArticles" >> AnnotateArticles())
 
-    failures = ((feed_failures, scrape_failures, sentence_failures, classify_failures)
+    failures = ((feed_failures, scrape_failures, sentence_failures, classify_failures, title_failures)
                 | "AllFailures" >> beam.Flatten())
     tables = {
         "articles": article_rows,

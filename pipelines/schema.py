@@ -66,6 +66,12 @@ TABLES: dict[str, tuple[Field, ...]] = {
         Field("n_negative", "INT64", "REQUIRED"),
         Field("score", "FLOAT64", description="mean over sentences of P(positive) − P(negative)"),
         Field("label", "STRING", description="positive / neutral / negative from the score"),
+        Field("title_label", "STRING", description="the title's label, the model run on the title alone "
+              "(null when not classified); the title does not enter score"),
+        Field("title_p_negative", "FLOAT64"),
+        Field("title_p_neutral", "FLOAT64"),
+        Field("title_p_positive", "FLOAT64"),
+        Field("title_score", "FLOAT64", description="the title's P(positive) − P(negative)"),
         _evidence(),
         Field("model_version", "STRING"),
         Field("run_id", "STRING", "REQUIRED"),

@@ -4,6 +4,10 @@ score = mean over the article's sentences of P(positive) − P(negative); the ar
 positive / negative when the score is beyond ±`label_threshold`, else neutral. The evidence is
 the most positive and the most negative sentences with their probabilities. Articles not
 classified (non-English, or no sentence left) get no score and no label.
+
+The title is classified on its own and reported beside the score (`title_label`, `title_p_*`,
+`title_score`), never averaged into it: the score keeps meaning "the body's sentences", comparable
+across runs, and most leads restate their title, so adding it would count that claim twice.
 """
 
 from __future__ import annotations
@@ -44,9 +48,23 @@ def evidence(classified: list[Classified], per_side: int) -> list[dict]:
     ]
 
 
+def title_columns(title: Classified | None) -> dict:
+    """The `title_*` columns of an article row: the title's label and probabilities (None: unclassified)."""
+    if title is None:
+        return {"title_label": None, "title_p_negative": None, "title_p_neutral": None,
+                "title_p_positive": None, "title_score": None}
+    prediction = title[1]
+    return {"title_label": prediction.label, "title_p_negative": prediction.p_negative,
+            "title_p_neutral": prediction.p_neutral, "title_p_positive": prediction.p_positive,
+            "title_score": prediction.score}
+
+
 def article_row(article: Article, classified: Iterable[Classified], run_id: str, run_date: date,
-                settings: ScoreSettings | None = None) -> dict:
-    """The `articles` table row of one article (see `pipelines.schema.TABLES`)."""
+                settings: ScoreSettings | None = None, title: Classified | None = None) -> dict:
+    """The `articles` table row of one article (see `pipelines.schema.TABLES`).
+
+    `classified` are the body's sentences; `title` is the title's own prediction, if it was classified.
+    """
     settings = settings or ScoreSettings()
     items = sorted(classified, key=lambda item: item[0].index)
     labels = [prediction.label for _, prediction, _ in items]
@@ -63,8 +81,9 @@ def article_row(article: Article, classified: Iterable[Classified], run_id: str,
         "n_sentences": len(items), "n_positive": labels.count("positive"),
         "n_neutral": labels.count("neutral"), "n_negative": labels.count("negative"),
         "score": score, "label": article_label(score, settings.label_threshold),
+        **title_columns(title),
         "evidence": evidence(items, settings.evidence_per_side),
-        "model_version": items[0][2] if items else None, "run_id": run_id,
+        "model_version": items[0][2] if items else title[2] if title else None, "run_id": run_id,
     }
 
 
@@ -75,13 +94,17 @@ class _JoinAndScore(beam.DoFn):
 
     def process(self, element: tuple[str, dict[str, list]]) -> Iterable[dict]:
         _, grouped = element
+        title = next(iter(grouped.get("titles", ())), None)
         for article in grouped["articles"]:
             self._scored.inc()
-            yield article_row(article, grouped["sentences"], self._run_id, self._run_date, self._settings)
+            yield article_row(article, grouped["sentences"], self._run_id, self._run_date, self._settings,
+                              title=title)
 
 
 class ScoreArticles(beam.PTransform):
-    """`{"articles": PCollection[Article], "sentences": PCollection[Classified]}` → article rows."""
+    """`{"articles": …, "sentences": PCollection[Classified], "titles": PCollection[Classified]}` → rows.
+
+    `titles` (each classified title) is optional."""
 
     def __init__(self, run_id: str, run_date: date, settings: ScoreSettings | None = None) -> None:
         super().__init__()
@@ -93,4 +116,6 @@ class ScoreArticles(beam.PTransform):
             "articles": inputs["articles"] | "KeyArticles" >> beam.Map(lambda a: (a.article_id, a)),
             "sentences": inputs["sentences"] | "KeySentences" >> beam.Map(lambda c: (c[0].article_id, c)),
         }
+        if "titles" in inputs:
+            keyed["titles"] = inputs["titles"] | "KeyTitles" >> beam.Map(lambda c: (c[0].article_id, c))
         return keyed | "Join" >> beam.CoGroupByKey() | "Score" >> beam.ParDo(self._fn)

@@ -237,6 +237,21 @@ def _sentences_with_drops(article: Article, settings: SentenceSettings | None) -
     return sentences, len(raw) - len(kept)
 
 
+TITLE_INDEX = -1
+
+
+def title_sentences(article: Article) -> list[Sentence]:
+    """The article's title as one Sentence (ID `{article_id}-title`, index -1); none when it has no title.
+
+    The title is classified on its own, whatever its length: it is what a reader sees first.
+    """
+    title = " ".join(article.title.split())
+    if not title:
+        return []
+    return [Sentence(sentence_id=f"{article.article_id}-title", article_id=article.article_id,
+                     index=TITLE_INDEX, text=title)]
+
+
 def article_sentences(article: Article, settings: SentenceSettings | None = None) -> list[Sentence]:
     """The cleaned sentences of one article, IDs `{article_id}-{index:04d}` counting kept ones from 0."""
     return _sentences_with_drops(article, settings)[0]

@@ -101,6 +101,8 @@ class ArticleItem:
     label: str
     n_sentences: int
     evidence: tuple[Evidence, ...]
+    title_label: str | None = None
+    title_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,8 @@ def top_articles(articles: pd.DataFrame, positive: bool, count: int = TOP_ARTICL
             title=row.title or row.url, url=row.final_url or row.url, source=row.source, feed=row.feed,
             published_at=None if pd.isna(row.published_at) else row.published_at.to_pydatetime(),
             score=float(row.score), label=str(row.label), n_sentences=int(row.n_sentences),
-            evidence=tuple(wanted)))
+            evidence=tuple(wanted), title_label=None if pd.isna(row.title_label) else str(row.title_label),
+            title_score=None if pd.isna(row.title_score) else float(row.title_score)))
     return items
 
 

@@ -25,7 +25,8 @@ from pipelines.schema import TABLES
 #: Columns of `articles` the reports need (the full `text` column is left out: it is large).
 ARTICLE_COLUMNS = ("article_id", "run_date", "url", "final_url", "feed", "feeds", "source", "tags", "title",
                    "published_at", "scraped_at", "language", "classified", "n_sentences", "n_positive",
-                   "n_neutral", "n_negative", "score", "label", "evidence", "model_version", "run_id", "story_id")
+                   "n_neutral", "n_negative", "score", "label", "title_label", "title_score", "evidence",
+                   "model_version", "run_id", "story_id")
 
 
 class DataSourceError(FinsentError):

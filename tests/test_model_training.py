@@ -20,7 +20,7 @@ def tiny_artifact(tmp_path_factory, phrasebank_dir: Path) -> Path:
     output = tmp_path_factory.mktemp("tiny-model")
     status = main(["train", "--output", str(output), "--data-dir", str(phrasebank_dir),
                    "--set", "epochs=1", "--set", "num_layers=1", "--set", "train_limit=96",
-                   "--set", "model_version=tiny-test"])
+                   "--set", "headlines=false", "--set", "model_version=tiny-test"])
     assert status == 0
     return output
 
@@ -79,3 +79,75 @@ def test_wrong_labels_in_metadata_are_refused(tiny_artifact: Path, tmp_path: Pat
 def test_unknown_training_setting_is_an_error(tmp_path: Path, capsys):
     assert main(["train", "--output", str(tmp_path), "--set", "epochz=3"]) == 1
     assert "unknown training settings ['epochz']" in capsys.readouterr().err
+
+
+def test_training_mixes_in_the_headline_set_and_selects_on_both_validation_splits(tmp_path: Path,
+                                                                                 phrasebank_dir: Path):
+    output = tmp_path / "mixed"
+    status = main(["train", "--output", str(output), "--data-dir", str(phrasebank_dir),
+                   "--set", "headlines=true", "--set", "epochs=1", "--set", "num_layers=1",
+                   "--set", "train_limit=48", "--set", "model_version=tiny-mixed"])
+    assert status == 0
+    training = read_artifact_meta(output).training
+    assert training["train_sentences"] == 96
+    (epoch,) = training["history"]
+    scores = epoch["validation_macro_f1_by_set"]
+    assert set(scores) == {"phrasebank", "headlines", "mean"}
+    assert scores["mean"] == pytest.approx((scores["phrasebank"] + scores["headlines"]) / 2)
+    assert training["best_validation_macro_f1"] == pytest.approx(scores["mean"])
+
+
+def test_the_teacher_only_distils_the_registers_it_is_given():
+    from model.data import LabelledSentence
+    from model.train import TrainConfig, TrainingData, training_targets
+
+    data = TrainingData([LabelledSentence("Sales rose .", "positive", 100),
+                         LabelledSentence("$X cut to Sell", "negative", 100)],
+                        ["phrasebank", "headlines"], {})
+    teacher = np.array([[0.1, 0.6, 0.3], [0.2, 0.7, 0.1]], dtype=np.float32)
+    config = TrainConfig(distill_weight=0.8, distill_registers=["phrasebank"])
+    targets = training_targets(data, config, teacher).numpy()
+    np.testing.assert_allclose(targets[0], 0.2 * np.array([0, 0, 1]) + 0.8 * teacher[0], atol=1e-6)
+    np.testing.assert_allclose(targets[1], [1, 0, 0])
+    config.distill_registers = ["phrasebank", "headlines"]
+    np.testing.assert_allclose(training_targets(data, config, teacher).numpy()[1],
+                               0.2 * np.array([1, 0, 0]) + 0.8 * teacher[1], atol=1e-6)
+
+
+def test_evaluate_reports_and_writes_all_three_test_sets(tiny_artifact: Path, tmp_path: Path):
+    import subprocess
+    import sys
+
+    from model.evaluate import TEST_SETS
+
+    folder = tmp_path / "artifact"
+    shutil.copytree(tiny_artifact, folder)
+    result = subprocess.run([sys.executable, "-m", "finsent.cli", "evaluate", "--model", str(folder),
+                             "--threads", "1", "--write"], capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for title in TEST_SETS.values():
+        (line,) = [line for line in lines if line.startswith(title)]
+        assert "accuracy" in line and "macro-F1" in line and "negative" in line and "positive" in line
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["headlines"]["sentences"] == metrics["split_sizes"]["test_headlines"] > 2000
+    card = (folder / "MODEL_CARD.md").read_text()
+    for name, title in TEST_SETS.items():
+        figures = metrics[name]
+        low, high = figures["macro_f1_ci95"]
+        assert low <= figures["macro_f1"] <= high
+        assert set(figures["per_class_f1"]) == set(LABELS)
+        assert f"| {title} | {figures['sentences']} | {100 * figures['accuracy']:.1f} (" in card
+
+
+def test_init_starts_from_an_artifacts_weights(tiny_artifact: Path, tmp_path: Path, phrasebank_dir: Path):
+    output = tmp_path / "warm"
+    status = main(["train", "--output", str(output), "--data-dir", str(phrasebank_dir),
+                   "--set", f"init={tiny_artifact}", "--set", "num_layers=1", "--set", "epochs=1",
+                   "--set", "train_limit=32", "--set", "headlines=false",
+                   "--set", "learning_rate=0.0", "--set", "head_learning_rate=0.0"])
+    assert status == 0
+    texts = ["Net sales rose 12 % to EUR 40 mn .", "The plant will close ."]
+    started = SentimentClassifier.load(tiny_artifact, quantize=False).predict_proba(texts)
+    np.testing.assert_allclose(SentimentClassifier.load(output, quantize=False).predict_proba(texts), started,
+                               atol=2e-3)  # float16 storage

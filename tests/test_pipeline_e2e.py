@@ -82,6 +82,27 @@ def test_non_english_articles_are_kept_but_not_classified(demo_run):
     assert rows == [("de", False, 0, None)]
 
 
+def test_every_english_title_is_classified_on_its_own_and_kept_out_of_the_score(demo_run):
+    from model.predict import SentimentClassifier
+
+    rows = sql(demo_run.output, """
+        SELECT title, language, title_label, title_p_negative, title_p_neutral, title_p_positive, title_score
+        FROM articles ORDER BY article_id""")
+    english = [row for row in rows if row[1] == "en"]
+    assert english and all(row[2] is not None for row in english)
+    assert [row[2:] for row in rows if row[1] != "en"] == [(None, None, None, None, None)]
+    titles = [" ".join(row[0].split()) for row in english]
+    expected = [SentimentClassifier.load().predict([title])[0] for title in titles]
+    for (_, _, label, p_negative, p_neutral, p_positive, score), prediction in zip(english, expected, strict=True):
+        assert label == prediction.label
+        assert (p_negative, p_neutral, p_positive) == pytest.approx(
+            (prediction.p_negative, prediction.p_neutral, prediction.p_positive), abs=1e-5)
+        assert score == pytest.approx(p_positive - p_negative, abs=1e-9)
+    # The article score stays the mean over the body's sentences (test_article_scores_summarise_their_sentences);
+    # titles are not sentence rows.
+    assert not sql(demo_run.output, "SELECT * FROM sentences WHERE sentence_id LIKE '%-title'")
+
+
 def test_evidence_holds_the_strongest_sentences(demo_run):
     rows = sql(demo_run.output, """
         SELECT a.article_id, e.sentence_id, e.score, s.p_positive - s.p_negative

@@ -130,6 +130,9 @@ def test_most_negative_articles_are_the_lowest_scores_with_their_negative_eviden
         negative = [e["text"] for e in sorted(by_id[row["article_id"]]["evidence"] or [], key=lambda e: e["score"])
                     if e["label"] == "negative"]
         assert row["negative_evidence"] == (" | ".join(negative) if negative else None)
+        article = by_id[row["article_id"]]
+        assert row["title_label"] == article["title_label"]
+        assert row["title_score"] == pytest.approx(round(article["title_score"], 4))
     assert len(query(capsys, demo, "most_negative_articles")) == min(10, len(demo["articles"]))
 
 

@@ -1,0 +1,62 @@
+"""Article titles: one title sentence per article, its columns in the row, and `finsent analyze`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from model.predict import Prediction
+from pipelines.records import Article, FeedEntry, Sentence
+from pipelines.score import article_row
+from pipelines.sentences import TITLE_INDEX, title_sentences
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+
+
+def make_article(title: str) -> Article:
+    entry = FeedEntry(feed="test", source="Test", url="https://example.com/a1")
+    return Article(entry=entry, article_id="a1", url=entry.url, title=title, text="Body.", authors=(),
+                   published_at=None, scraped_at=datetime(2024, 5, 14, tzinfo=timezone.utc), language="en",
+                   extractor="trafilatura")
+
+
+def test_the_title_is_one_sentence_with_its_own_id_and_an_empty_title_none():
+    (title,) = title_sentences(make_article("  Acme shares\n jump 8%  after profit beat "))
+    assert title == Sentence("a1-title", "a1", TITLE_INDEX, "Acme shares jump 8% after profit beat")
+    assert title_sentences(make_article(" \n ")) == []
+
+
+def test_the_title_fills_its_columns_and_stays_out_of_the_score():
+    article = make_article("Acme cut to Sell")
+    body = [(Sentence("a1-0000", "a1", 0, "Sales rose."), Prediction("positive", 0.1, 0.2, 0.7), "m1"),
+            (Sentence("a1-0001", "a1", 1, "Costs fell."), Prediction("positive", 0.1, 0.4, 0.5), "m1")]
+    title = (title_sentences(article)[0], Prediction("negative", 0.9, 0.08, 0.02), "m1")
+    row = article_row(article, body, "run", date(2024, 5, 14), title=title)
+    assert (row["title_label"], row["title_p_negative"], row["title_p_neutral"], row["title_p_positive"]) == (
+        "negative", 0.9, 0.08, 0.02)
+    assert row["title_score"] == pytest.approx(-0.88)
+    assert row["score"] == pytest.approx(0.5) and row["n_sentences"] == 2
+    assert all(e["sentence_id"] != "a1-title" for e in row["evidence"])
+    untitled = article_row(replace(article, language="de"), [], "run", date(2024, 5, 14))
+    assert [untitled[k] for k in ("title_label", "title_score", "score", "model_version")] == [None] * 4
+
+
+def run_analyze(page: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "finsent.cli", "analyze", str(PAGES / page)],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_analyze_shows_the_title_label_of_an_english_page_only():
+    english = run_analyze("en_markets_news.html")
+    assert english.returncode == 0, english.stderr
+    title_line = english.stdout.splitlines()[2]
+    assert title_line.startswith("title: ") and title_line.endswith("; not part of the article score)")
+    assert title_line.split()[1] in {"positive", "neutral", "negative"}
+    german = run_analyze("de_wirtschaft_mislabelled.html")
+    assert german.returncode == 0, german.stderr
+    assert not any(line.startswith("title: ") for line in german.stdout.splitlines())
