@@ -11,18 +11,13 @@ import tarfile
 from pathlib import Path
 
 import apache_beam as beam
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from finsent.constants import DATASET_PATTERN
 from pipelines.bigquery import bigquery_row
-from pipelines.demo import demo_run_date
-from pipelines.demo_site import DemoSite
 from pipelines.main import submit
 from pipelines.options import FinsentOptions
-from pipelines.runner import run_pipeline
 from pipelines.schema import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,25 +68,7 @@ def test_setup_py_works_as_setup_file_and_stages_code_queries_and_model(tmp_path
     assert shipped <= members
 
 
-# --- DirectRunner with 2 worker processes: everything pickles --------------------------------------
-
-@pytest.fixture(scope="module")
-def multiprocess_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    folder = tmp_path_factory.mktemp("multiprocess")
-    output = folder / "data"
-    with DemoSite() as site:
-        feeds = site.write_feeds_yaml(folder / "feeds.yaml")
-        expected = site.expected_counts()
-        outcome = run_pipeline(["--feeds", str(feeds), "--output", str(output), "--run_date", demo_run_date(),
-                                "--allow_private_hosts", "--direct_running_mode", "multi_processing",
-                                "--direct_num_workers", "2"])
-    assert outcome is not None
-    rows = {}
-    for table in TABLES:
-        paths = sorted((output / table).glob("run_date=*/*.parquet"))
-        rows[table] = pa.concat_tables([pq.read_table(p) for p in paths]).to_pylist() if paths else []
-    return {"outcome": outcome, "expected": expected, "rows": rows}
-
+# --- DirectRunner with 2 worker processes (the session's `multiprocess_run`): everything pickles ----
 
 @pytest.mark.slow
 def test_multiprocess_run_accounts_for_every_entry(multiprocess_run):

@@ -20,9 +20,8 @@ from reports.data import ParquetSource
 from reports.drift import DriftSummary, compute_drift, status_of, worst
 
 if TYPE_CHECKING:
-    from report_fixtures import DemoData
+    from helpers import DemoData
 
-pytest_plugins = ["report_fixtures"]
 
 
 def day_texts(demo_data: DemoData) -> list[str]:

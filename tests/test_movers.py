@@ -16,7 +16,7 @@ import duckdb
 import lxml.html
 import pandas as pd
 import pytest
-from report_fixtures import shipped, shown_as
+from helpers import shipped, shown_as
 
 from reports.charts import MAX_DATE_LABELS, trend_chart
 from reports.daily import Headline, TrendPoint
@@ -30,9 +30,8 @@ from reports.movers import (
 from reports.render import LICENCE_NOTE, plural, render_daily_html
 
 if TYPE_CHECKING:
-    from report_fixtures import DemoData
+    from helpers import DemoData
 
-pytest_plugins = ["report_fixtures"]
 
 QUIET = "VNTA"  # named in the demo week (17, 20, 21 Nov), but by no article published on its last day
 

@@ -5,28 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
+from helpers import read_rows, sql
 
-from pipelines.demo_site import DemoSite, expected_counts
+from finsent_demo.corpus import expected_counts
+from finsent_demo.site import DemoSite
 from pipelines.runner import MALLOC_ARENAS, limit_malloc_arenas, run_pipeline
 from pipelines.schema import TABLES, arrow_schema
 from pipelines.urls import canonicalize_url, make_article_id
-
-
-def table(output: str, name: str, run_date: str | None = None):
-    folder = Path(output) / name / (f"run_date={run_date}" if run_date else "")
-    return pq.read_table(folder, partitioning="hive" if run_date is None else None)
-
-
-def sql(output: str, query: str) -> list[tuple]:
-    views = "".join(
-        f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{output}/{t}/*/*.parquet', hive_partitioning=true);"
-        for t in TABLES)
-    connection = duckdb.connect()
-    connection.execute(views)
-    return connection.execute(query).fetchall()
 
 
 def test_every_feed_entry_is_accounted_for(demo_run):
@@ -44,11 +31,11 @@ def test_rows_have_deterministic_ids_and_the_shared_schema(demo_run):
     for name in TABLES:
         written = pq.read_schema(next((Path(demo_run.output) / name).glob("run_date=*/*.parquet")))
         assert written.remove_metadata().equals(arrow_schema(name)), name
-    articles = table(demo_run.output, "articles").to_pylist()
+    articles = read_rows(demo_run.output, "articles")
     for article in articles:
         assert article["article_id"] == make_article_id(canonicalize_url(article["url"]))
         assert article["text"] and article["title"]
-    sentences = table(demo_run.output, "sentences").to_pylist()
+    sentences = read_rows(demo_run.output, "sentences")
     by_article = {a["article_id"] for a in articles}
     assert {s["article_id"] for s in sentences} <= by_article
     for sentence in sentences:
@@ -92,6 +79,7 @@ def test_failures_name_their_reason_feed_and_url(demo_run):
     assert rows[2][4] == 404 and rows[2][0] == "scrape"
 
 
+@pytest.mark.slow
 def test_rerunning_a_date_replaces_its_rows(tmp_path):
     output = str(tmp_path / "data")
     with DemoSite() as site:
@@ -107,6 +95,7 @@ def test_rerunning_a_date_replaces_its_rows(tmp_path):
     assert not list(Path(output).glob("*/_staging/*")), "staging folders left behind"
 
 
+@pytest.mark.slow
 def test_a_later_date_skips_what_earlier_dates_stored(tmp_path):
     output = str(tmp_path / "data")
     with DemoSite() as site:  # one site, one port: the same URLs on both dates
@@ -121,17 +110,13 @@ def test_a_later_date_skips_what_earlier_dates_stored(tmp_path):
     assert runs["entries"] == runs["articles"] + runs["failures"] + runs["duplicates"]
 
 
-def test_multi_process_mode_gives_the_same_rows(demo_run, tmp_path):
-    output = str(tmp_path / "data")
-    with DemoSite() as site:
-        outcome = run_on_site(site, output, "2026-11-23", "--direct_num_workers", "2",
-                              "--direct_running_mode", "multi_processing")
-    runs = outcome.runs_row
+def test_multi_process_mode_gives_the_same_rows(demo_run, multiprocess_run):
+    runs = multiprocess_run["outcome"].runs_row
     assert (runs["entries"], runs["articles"], runs["sentences"]) == (
         demo_run.runs_row["entries"], demo_run.runs_row["articles"], demo_run.runs_row["sentences"])
     query = "SELECT text, label, round(p_positive, 5), round(p_negative, 5) FROM sentences ORDER BY ALL"
     # Each article's sentences are predicted together, so labels cannot depend on the batching.
-    assert sql(output, query) == sql(demo_run.output, query)
+    assert sql(multiprocess_run["output"], query) == sql(demo_run.output, query)
 
 
 def run_on_site(site: DemoSite, output: str, run_date: str = "2026-11-23", *beam_args: str):

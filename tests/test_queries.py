@@ -1,6 +1,6 @@
 """`finsent query`: every shipped BigQuery query runs locally on a demo run and answers correctly.
 
-One module-scoped pipeline run over the demo site (one feed also lists tickers) backs the tests;
+The session's demo run (one feed of the corpus also lists tickers) backs the tests;
 each query's answer is checked against the Parquet rows read directly.
 """
 
@@ -11,43 +11,21 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
-import yaml
+from helpers import DemoRun, read_rows
 
 from finsent.cli import main
-from pipelines.demo import demo_run_date
-from pipelines.demo_site import DemoSite
-from pipelines.runner import run_pipeline
+from finsent_demo.corpus import load_corpus
 from pipelines.schema import TABLES
 from reports.sql import bigquery_job_config, bind_params, load_query, shipped_queries, to_duckdb
 
-TICKERS = ["KSTL", "ACME"]  # KSTL: named by 2 of the feed's 10 articles; ACME by none
-
-
-def read_rows(output: Path, table: str) -> list[dict]:
-    """Committed rows of `table`, as the readers' glob sees them."""
-    paths = sorted((output / table).glob("run_date=*/*.parquet"))
-    return pa.concat_tables([pq.read_table(path) for path in paths]).to_pylist() if paths else []
-
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """A demo run whose first feed lists `TICKERS`; its output folder and rows."""
-    folder = tmp_path_factory.mktemp("query-demo")
-    output = folder / "data"
-    with DemoSite() as site:
-        feeds_path = site.write_feeds_yaml(folder / "feeds.yaml")
-        feeds = yaml.safe_load(feeds_path.read_text())
-        feeds["feeds"][0]["tickers"] = TICKERS
-        feeds_path.write_text(yaml.safe_dump(feeds))
-        outcome = run_pipeline(["--feeds", str(feeds_path), "--output", str(output), "--run_date",
-                                demo_run_date(), "--allow_private_hosts"])
-    assert outcome is not None
-    return {"output": output, "run_date": date.fromisoformat(demo_run_date()),
-            "ticker_feed": feeds["feeds"][0]["name"],
-            **{table: read_rows(output, table) for table in TABLES}}
+def demo(demo_run: DemoRun) -> dict:
+    """The session's demo run (one feed of the corpus lists tickers): its output folder and rows."""
+    ticker_feed, source = next((key, source) for key, source in load_corpus().sources.items() if source.tickers)
+    return {"output": Path(demo_run.output), "run_date": demo_run.run_date, "ticker_feed": ticker_feed,
+            "tickers": source.tickers, **{table: read_rows(demo_run.output, table) for table in TABLES}}
 
 
 def query(capsys, demo: dict, name: str, *params: str, fmt: str = "json") -> list[dict]:
@@ -126,7 +104,8 @@ def test_most_negative_articles_are_the_lowest_scores_with_their_negative_eviden
 def test_feed_tickers_count_only_articles_that_name_the_company(capsys, demo):
     rows = {row["ticker"]: row for row in query(capsys, demo, "article_sentiment_by_feed_ticker")}
     listed = [a for a in demo["articles"] if demo["ticker_feed"] in a["feeds"]]
-    naming = {ticker: [a for a in listed if ticker in {e["ticker"] for e in a["entities"]}] for ticker in TICKERS}
+    naming = {ticker: [a for a in listed if ticker in {e["ticker"] for e in a["entities"]}]
+              for ticker in demo["tickers"]}
     assert naming["KSTL"] and len(naming["KSTL"]) < len(listed)  # the feed's other articles are about others
     assert {ticker: row["articles"] for ticker, row in rows.items()} == {
         ticker: len(found) for ticker, found in naming.items() if found}

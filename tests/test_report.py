@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import lxml.html
 import pytest
-from report_fixtures import shipped, shown_as
+from helpers import shipped, shown_as
 
 from finsent.cli import main
 from pipelines.schema import TABLES
@@ -21,9 +21,8 @@ from reports.data import ARTICLE_COLUMNS, ParquetSource
 from reports.render import signed
 
 if TYPE_CHECKING:
-    from report_fixtures import DemoData
+    from helpers import DemoData
 
-pytest_plugins = ["report_fixtures"]
 
 
 def query(data: Path, sql: str, *params) -> list[tuple]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -11,19 +10,18 @@ from typing import TYPE_CHECKING
 import lxml.html
 import matplotlib.image
 import pytest
+from helpers import chromium_binary
 
 if TYPE_CHECKING:
-    from report_fixtures import DemoData
+    from helpers import DemoData
 
-pytest_plugins = ["report_fixtures"]
 
 WIDTH, HEIGHT = 1280, 2400
 
 
 def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
-    """Run Debian's headless Chromium offline (`.ci/run` installs it: apt-get install chromium)."""
-    binary = shutil.which("chromium")
-    assert binary, "chromium is not installed: apt-get install -y chromium"
+    """Run Debian's headless Chromium offline (skipped without it, required when CI=true)."""
+    binary = chromium_binary()
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--disable-dev-shm-usage", f"--user-data-dir={profile}", f"--window-size={WIDTH},{HEIGHT}"]

@@ -1,0 +1,138 @@
+"""Helpers shared by the tests: reading a run's output, the session's demo run, tiny models, Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.schema import TABLES
+
+REPO = Path(__file__).resolve().parents[1]
+FINSENT = [sys.executable, "-m", "pipelines.cli"]
+"""The `finsent` command line of this checkout, for subprocess tests."""
+
+XSS_TITLE = "<script>alert(1)</script>"
+XSS_SENTENCE = 'Shares <img src=x onerror="alert(2)"> plunged after the warning.'
+
+
+def in_ci() -> bool:
+    """True under CI (`CI=true`): what a developer's machine may skip, CI must have."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip the test with `reason`; under CI fail it instead, so nothing required is silently skipped."""
+    if in_ci():
+        pytest.fail(f"{reason} (required when CI=true)")
+    pytest.skip(reason)
+
+
+def chromium_binary() -> str:
+    """The headless Chromium to drive; skips (fails under CI) when none is installed."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    skip_or_fail("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    raise AssertionError("unreachable")
+
+
+# --- a run's output ------------------------------------------------------------------------------
+
+def read_rows(output: Path | str, table: str, run_date: str | None = None) -> list[dict]:
+    """Committed rows of `table` (of one `run_date`, or all), as the readers' glob sees them."""
+    partition = f"run_date={run_date}" if run_date else "run_date=*"
+    paths = sorted((Path(output) / table).glob(f"{partition}/*.parquet"))
+    return pa.concat_tables([pq.read_table(path) for path in paths]).to_pylist() if paths else []
+
+
+def sql(output: Path | str, query: str, *params: object) -> list[tuple]:
+    """Run `query` in DuckDB with one view per table of `output` (tables without files are left out)."""
+    connection = duckdb.connect()
+    for name in TABLES:
+        if list((Path(output) / name).glob("run_date=*/*.parquet")):
+            connection.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet("
+                               f"'{output}/{name}/*/*.parquet', hive_partitioning = true)")
+    return connection.execute(query, list(params)).fetchall()
+
+
+def shipped(data: Path, name: str, **params: object) -> list[dict]:
+    """Rows of the shipped query `name` (reports/queries) over `data`, as `finsent query` runs it."""
+    from reports.sql import bind_params, load_query, run_duckdb
+
+    query = load_query(name)
+    return run_duckdb(query, bind_params(query, [f"{k}={v}" for k, v in params.items()]), data).records()
+
+
+def shown_as(shown: str, value: float | None) -> bool:
+    """Whether a page's signed 3-digit number (`+0.123`, `−0.045`) shows `value` (a query's, rounded
+    to 4 digits): equal within the two roundings."""
+    if value is None:
+        return shown == "–"
+    return abs(float(shown.replace("−", "-")) - value) <= 0.0005 + 0.00005 + 1e-9
+
+
+# --- the session's demo run ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DemoRun:
+    """`finsent demo` as run once per test session: its output, report and what it printed."""
+
+    output: str
+    reports: Path
+    report: Path
+    printed: str
+    runs_row: dict
+    failures_by_reason: dict[str, int]
+    run_date: dt.date
+    status: int
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """A copy of the demo run's Parquet output with hostile text injected, and the model that classified it."""
+
+    data: Path
+    date: dt.date
+    model: Path
+    xss_article_id: str
+    xss_title: str = XSS_TITLE
+    xss_sentence: str = XSS_SENTENCE
+
+
+def inject_hostile_text(data: Path, date: dt.date) -> str:
+    """Give the most negative article a script title and an HTML evidence sentence; its ID."""
+    files = list((data / "articles" / f"run_date={date.isoformat()}").glob("*.parquet"))
+    assert len(files) == 1, files
+    table = pq.read_table(files[0])
+    rows = table.to_pylist()
+    target = min((r for r in rows if r["score"] is not None), key=lambda r: r["score"])
+    target["title"] = XSS_TITLE
+    target["evidence"][0]["text"] = XSS_SENTENCE
+    pq.write_table(table.from_pylist(rows, schema=table.schema), files[0])
+    return target["article_id"]
+
+
+def make_untrained_model(folder: Path, seed: int = 7) -> Path:
+    """A tiny one-layer artifact from the base encoder with a seeded random head (mixed labels)."""
+    import torch
+
+    from model.artifact import save_artifact
+    from model.base_encoder import base_encoder_dir
+    from model.network import network_from_base
+
+    torch.manual_seed(seed)
+    network = network_from_base(base_encoder_dir(), num_layers=1)
+    torch.nn.init.normal_(network.head.weight, std=2.0)
+    torch.nn.init.zeros_(network.head.bias)
+    save_artifact(network, folder, "untrained-test", 128, {"note": "tests"})
+    return folder
