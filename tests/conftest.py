@@ -17,8 +17,15 @@ from helpers import DemoData, DemoRun, inject_hostile_text, read_rows, skip_or_f
 
 from model.data import AGREEMENT_FILES, resolve_data_dir
 
-PIPELINE_FIXTURES = {"demo_run", "multiprocess_run", "demo_data", "same_day_reference", "reports_out"}
-"""Fixtures that run the whole pipeline (directly or through another): their tests are `slow`."""
+PIPELINE_FIXTURES = {
+    "demo_run", "multiprocess_run", "demo_data", "same_day_reference", "reports_out",  # this file
+    "history",  # test_pipeline_e2e.py: three runs on one site
+    "observed",  # test_reliability.py: two runs over the fault site
+    "scenario",  # test_crash_rerun.py: killed and clean runs
+}
+"""Fixtures that run the whole pipeline (directly or through another): their tests are `slow`.
+
+A test that runs the pipeline itself carries `@pytest.mark.slow`."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -36,7 +43,6 @@ def phrasebank_dir() -> Path:
     except RuntimeError:
         skip_or_fail(f"Financial PhraseBank ({AGREEMENT_FILES[50][0]}) not found in ../shared/data "
                      "or $FINSENT_PHRASEBANK_DIR")
-        raise
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 import pyarrow as pa
@@ -17,7 +18,7 @@ import pytest
 from pipelines.schema import TABLES
 
 REPO = Path(__file__).resolve().parents[1]
-FINSENT = [sys.executable, "-m", "pipelines.cli"]
+FINSENT = [sys.executable, "-m", "finsent.cli"]
 """The `finsent` command line of this checkout, for subprocess tests."""
 
 XSS_TITLE = "<script>alert(1)</script>"
@@ -29,7 +30,7 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
-def skip_or_fail(reason: str) -> None:
+def skip_or_fail(reason: str) -> NoReturn:
     """Skip the test with `reason`; under CI fail it instead, so nothing required is silently skipped."""
     if in_ci():
         pytest.fail(f"{reason} (required when CI=true)")
@@ -43,7 +44,6 @@ def chromium_binary() -> str:
         if found:
             return found
     skip_or_fail("Chromium is not installed (apt-get install chromium); .ci/run installs it")
-    raise AssertionError("unreachable")
 
 
 # --- a run's output ------------------------------------------------------------------------------

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from helpers import FINSENT
 
+from finsent.cli import main
 from finsent_demo.corpus import load_corpus
 from pipelines.analyze import analyze, format_analysis
-from pipelines.cli import main
 from pipelines.fetch import FetchSettings
 
 PAGES = Path(__file__).parent / "fixtures" / "analyze"

@@ -79,29 +79,43 @@ def test_failures_name_their_reason_feed_and_url(demo_run):
     assert rows[2][4] == 404 and rows[2][0] == "scrape"
 
 
-@pytest.mark.slow
-def test_rerunning_a_date_replaces_its_rows(tmp_path):
-    output = str(tmp_path / "data")
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Three runs on one site (one port: the same URLs each time): a date, the same date again, the next day.
+
+    What the tests check of the first two runs is read before the third one runs.
+    """
+    output = str(tmp_path_factory.mktemp("history") / "data")
     with DemoSite() as site:
-        first = run_on_site(site, output)
+        first = run_on_site(site, output, "2026-11-23")
         first_ids = sql(output, "SELECT article_id FROM articles ORDER BY 1")
-        second = run_on_site(site, output)
-    assert sql(output, "SELECT article_id FROM articles ORDER BY 1") == first_ids
-    assert first.runs_row["articles"] == second.runs_row["articles"] == expected_counts()["articles"]
-    ids = sql(output, "SELECT count(*), count(DISTINCT article_id) FROM articles")[0]
-    assert ids[0] == ids[1] == expected_counts()["articles"]
-    assert sql(output, "SELECT count(*) FROM runs")[0][0] == 1
-    assert sql(output, "SELECT count(*), count(DISTINCT failure_id) FROM failures")[0] == (3, 3)
-    assert not list(Path(output).glob("*/_staging/*")), "staging folders left behind"
+        second = run_on_site(site, output, "2026-11-23")
+        after_rerun = {
+            "ids": sql(output, "SELECT article_id FROM articles ORDER BY 1"),
+            "distinct": sql(output, "SELECT count(*), count(DISTINCT article_id) FROM articles")[0],
+            "runs": sql(output, "SELECT count(*) FROM runs")[0][0],
+            "failures": sql(output, "SELECT count(*), count(DISTINCT failure_id) FROM failures")[0],
+            "staging": list(Path(output).glob("*/_staging/*")),
+        }
+        later = run_on_site(site, output, "2026-11-24")
+    return {"first": first, "first_ids": first_ids, "second": second, "after_rerun": after_rerun, "later": later}
 
 
 @pytest.mark.slow
-def test_a_later_date_skips_what_earlier_dates_stored(tmp_path):
-    output = str(tmp_path / "data")
-    with DemoSite() as site:  # one site, one port: the same URLs on both dates
-        run_on_site(site, output, "2026-11-23")
-        later = run_on_site(site, output, "2026-11-24")
-    runs = later.runs_row
+def test_rerunning_a_date_replaces_its_rows(history):
+    after = history["after_rerun"]
+    assert after["ids"] == history["first_ids"]
+    articles = expected_counts()["articles"]
+    assert history["first"].runs_row["articles"] == history["second"].runs_row["articles"] == articles
+    assert after["distinct"] == (articles, articles)
+    assert after["runs"] == 1
+    assert after["failures"] == (3, 3)
+    assert not after["staging"], "staging folders left behind"
+
+
+@pytest.mark.slow
+def test_a_later_date_skips_what_earlier_dates_stored(history):
+    runs = history["later"].runs_row
     assert runs["articles"] == 0
     expected = expected_counts()
     assert runs["duplicates"] == expected["articles"] + expected["duplicates"]

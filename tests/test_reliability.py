@@ -208,6 +208,7 @@ def test_entity_expansion_is_refused_in_any_encoding_without_time_or_memory(enco
     assert seconds < 0.5 and peak < 5_000_000
 
 
+@pytest.mark.slow
 def test_a_10000_entry_feed_runs_in_bounded_memory(tmp_path: Path) -> None:
     """10,000 entries whose articles an earlier date already stored: read, deduplicated, counted.
 

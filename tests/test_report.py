@@ -15,6 +15,7 @@ import pytest
 from helpers import shipped, shown_as
 
 from finsent.cli import main
+from model.artifact import read_artifact_meta
 from pipelines.schema import TABLES
 from reports.daily import latest_copies, one_per_story, trend_points
 from reports.data import ARTICLE_COLUMNS, ParquetSource
@@ -155,7 +156,7 @@ def test_footer_names_model_version_and_run(page, demo_data: DemoData):
     (version, run_id), = query(demo_data.data, "SELECT model_version, run_id FROM {runs} WHERE run_date = ?",
                                demo_data.date)
     footer = page.xpath("//div[starts-with(normalize-space(), 'Model ')]")[-1].text_content()
-    assert version == "untrained-test"
+    assert version == read_artifact_meta(demo_data.model).model_version
     assert f"Model {version}" in footer and run_id in footer
 
 

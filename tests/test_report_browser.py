@@ -54,3 +54,13 @@ def test_hostile_title_is_shown_as_text_not_run(report_url: str, demo_data: Demo
     assert demo_data.xss_sentence in page.text_content()
     assert page.xpath("//img[@src='x']") == []
     assert len(page.xpath("//img[starts-with(@src, 'data:image/png;base64,')]")) == 4
+
+
+def test_without_chromium_these_tests_skip_with_a_reason_but_fail_under_ci(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
+        chromium_binary()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="required when CI=true"):
+        chromium_binary()
