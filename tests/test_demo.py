@@ -74,8 +74,8 @@ def test_the_installed_wheel_runs_the_demo_outside_the_source_tree(tmp_path: Pat
     env_dir = tmp_path / "venv"
     venv.create(env_dir, system_site_packages=True, with_pip=False)
     python = env_dir / "bin" / "python"
-    # The venv sees the system's pip and dependencies; pip installs into the venv it runs in.
-    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheel)],
+    # The venv sees the system's pip and dependencies (and finsent, installed editable: ignored).
+    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--ignore-installed", "-q", str(wheel)],
                    check=True, capture_output=True, timeout=300)
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     elsewhere = tmp_path / "elsewhere"
