@@ -75,6 +75,7 @@ def test_a_german_page_is_kept_but_not_classified(rows):
     assert "not classified (no English sentences)" in format_analysis(row)
 
 
+@pytest.mark.slow  # a fresh process imports torch and Beam
 def test_the_command_prints_one_line_per_sentence_then_the_score(tmp_path: Path):
     page = PAGES / "meridian_wire_en.html"
     done = subprocess.run([*FINSENT, "analyze", str(page)], capture_output=True, text=True, timeout=300,

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from faultsite import FaultSite, article_html, fast_run_args, rss, write_feeds_yaml
+from helpers import read_rows
 
 from finsent_demo.fakesite import RssItem
 from pipelines.runner import run_pipeline
@@ -56,13 +57,8 @@ def row_sets(output: Path) -> dict[str, set[tuple]]:
     columns = {"articles": ("article_id", "label"), "sentences": ("sentence_id", "label"),
                "failures": ("failure_id", "reason"),
                "runs": ("entries", "articles", "failures", "duplicates", "sentences")}
-    return {table: {tuple(row[c] for c in cols) for row in table_rows(output, table)}
+    return {table: {tuple(row[c] for c in cols) for row in read_rows(output, table)}
             for table, cols in columns.items()}
-
-
-def table_rows(output: Path, table: str) -> list[dict]:
-    files = sorted((output / table).glob("run_date=*/*.parquet"))
-    return pa.concat_tables([pq.read_table(path) for path in files]).to_pylist() if files else []
 
 
 KEYS = {"articles": "article_id", "sentences": "sentence_id", "failures": "failure_id", "runs": "run_id"}
@@ -72,7 +68,7 @@ def row_counts(output: Path) -> dict[str, tuple[int, int]]:
     """(rows, distinct keys) per table; "runs" is keyed by run_id, so a second run row shows up too."""
     counts = {}
     for table, key in KEYS.items():
-        rows = table_rows(output, table)
+        rows = read_rows(output, table)
         counts[table] = (len(rows), len({row[key] for row in rows}))
     return counts
 

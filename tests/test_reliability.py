@@ -33,6 +33,7 @@ from faultsite import (
     install_faults,
     write_feeds_yaml,
 )
+from helpers import read_rows
 
 from pipelines.feeds import parse_feed
 from pipelines.records import FeedConfig
@@ -67,10 +68,9 @@ class Observed:
     output: Path
 
 
-def read_rows(output: Path) -> dict[str, list[dict]]:
+def all_rows(output: Path) -> dict[str, list[dict]]:
     """Every committed row of every table, through the readers' glob `run_date=*/*.parquet`."""
-    return {table: pa.concat_tables([pq.read_table(path) for path in sorted(
-        (output / table).glob("run_date=*/*.parquet"))]).to_pylist() for table in TABLES}
+    return {table: read_rows(output, table) for table in TABLES}
 
 
 @pytest.fixture(scope="module")
@@ -83,12 +83,12 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Observed:
         argv = [*fast_run_args(site), "--feeds", str(feeds), "--output", str(output), "--run_date", RUN_DATE]
         first = run_pipeline(argv)
         assert first is not None
-        first_run = FaultRun(first, read_rows(output))
+        first_run = FaultRun(first, all_rows(output))
         seen = ({path: site.hits(path) for path in ROUTES}, {path: site.hit_times(path) for path in ROUTES},
                 {host: site.max_concurrent(host) for host in ("127.0.0.1", "localhost")})
         second = run_pipeline(argv)
         assert second is not None
-    return Observed(catalogue, first_run, FaultRun(second, read_rows(output)), *seen, output)
+    return Observed(catalogue, first_run, FaultRun(second, all_rows(output)), *seen, output)
 
 
 # --- every entry accounted for -------------------------------------------------------------------
