@@ -18,7 +18,6 @@ from helpers import FINSENT
 from finsent.cli import main
 from finsent_demo.corpus import load_corpus
 from pipelines.analyze import analyze, format_analysis
-from pipelines.fetch import FetchSettings
 
 PAGES = Path(__file__).parent / "fixtures" / "analyze"
 GOLDEN = sorted(PAGES.glob("*.json"))
@@ -32,7 +31,7 @@ def golden(name: str) -> dict:
 
 @pytest.fixture(scope="module")
 def rows() -> dict[str, dict]:
-    return {path.stem: analyze(str(path.with_suffix(".html")), FetchSettings()) for path in GOLDEN}
+    return {path.stem: analyze(str(path.with_suffix(".html"))) for path in GOLDEN}
 
 
 def test_every_golden_page_has_its_expected_output_and_source():

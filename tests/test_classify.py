@@ -12,6 +12,7 @@ from helpers import make_untrained_model
 
 from pipelines.classify import ClassifySentences, SentimentModelHandler, in_article_order
 from pipelines.records import Sentence
+from pipelines.settings import ModelSettings
 
 TEXTS = {
     "a1": ["Operating profit rose to EUR 13.1 mn from EUR 8.7 mn a year earlier.",
@@ -33,7 +34,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def handler_and_model(tiny_model: Path):
-    handler = SentimentModelHandler(str(tiny_model), threads=1, batch_size=2)
+    handler = SentimentModelHandler(ModelSettings(str(tiny_model), threads=1, batch_size=2))
     return handler, handler.load_model()
 
 
@@ -76,7 +77,7 @@ def test_classify_sentences_labels_every_sentence_once_and_fails_nothing(tiny_mo
     with TestPipeline() as pipeline:
         shuffled = [s for article_id in reversed(TEXTS) for s in reversed(sentences(article_id))]
         classified, failures = (pipeline | beam.Create(shuffled)
-                                | ClassifySentences(str(tiny_model), threads=1, batch_size=2))
+                                | ClassifySentences(ModelSettings(str(tiny_model), threads=1, batch_size=2)))
         assert_that(classified | beam.MapTuple(lambda s, p, version: (s.sentence_id, p.label, version)),
                     equal_to(expected), label="Classified")
         assert_that(failures, equal_to([]), label="NoFailures")

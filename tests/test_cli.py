@@ -72,7 +72,7 @@ def test_demo_refuses_a_misspelt_option(tmp_path: Path) -> None:
     result = finsent("demo", "--outptu", str(tmp_path / "x"), cwd=tmp_path)
     assert result.returncode == EXIT_USAGE
     assert "did you mean --output?" in one_line_error(result, "demo")
-    assert not (tmp_path / "x").exists() and not (tmp_path / "finsent-demo-data").exists()
+    assert not (tmp_path / "x").exists() and not (tmp_path / "finsent-data").exists()
 
 
 def test_hyphenated_spellings_are_declared_aliases(feeds_file: Path, tmp_path: Path) -> None:

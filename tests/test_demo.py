@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from helpers import REPO, DemoRun
-from pipelines.defaults import DEFAULT_OUTPUT
 
+from finsent.constants import DEFAULT_OUTPUT
 from finsent_demo.corpus import demo_corpus_dir
 from finsent_demo.run import next_steps
 from reports.cli import DEFAULT_REPORTS

@@ -12,6 +12,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from model.predict import Prediction
 from pipelines.records import Article, FeedEntry, Sentence
 from pipelines.score import ScoreArticles, article_label, article_row, evidence
+from pipelines.settings import ScoreSettings
 
 RUN_DATE = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
@@ -50,9 +51,16 @@ def test_evidence_takes_the_strongest_of_each_side_and_never_neutral_ties():
     assert both[0]["text"] == "sentence 3 of a1" and both[0]["p_positive"] == pytest.approx(0.9)
 
 
+def test_without_settings_a_row_uses_the_runs_score_settings():
+    items = [classified("a1", i, 0.0, 0.5 + i / 10) for i in range(4)]
+    row = article_row(article(), items, "run-1", RUN_DATE)
+    assert row == article_row(article(), items, "run-1", RUN_DATE, ScoreSettings())
+    assert len(row["evidence"]) == ScoreSettings().evidence_per_side < len(items)
+
+
 def test_article_row_is_the_mean_score_with_counts_in_sentence_order():
     items = [classified("a1", 2, 0.6, 0.1), classified("a1", 0, 0.05, 0.9), classified("a1", 1, 0.1, 0.2)]
-    row = article_row(article(), items, "run-1", RUN_DATE, evidence_per_side=2, label_threshold=0.1)
+    row = article_row(article(), items, "run-1", RUN_DATE, ScoreSettings(evidence_per_side=2, label_threshold=0.1))
     assert row["score"] == pytest.approx(((0.9 - 0.05) + (0.2 - 0.1) + (0.1 - 0.6)) / 3)
     assert row["label"] == "positive"  # 0.15 > 0.1
     assert (row["n_sentences"], row["n_positive"], row["n_neutral"], row["n_negative"]) == (3, 1, 1, 1)
@@ -62,7 +70,7 @@ def test_article_row_is_the_mean_score_with_counts_in_sentence_order():
 
 
 def test_an_article_without_sentences_has_no_score_label_or_model():
-    row = article_row(article(language="de"), [], "run-1", RUN_DATE, 2, 0.1)
+    row = article_row(article(language="de"), [], "run-1", RUN_DATE)
     assert (row["score"], row["label"], row["model_version"], row["classified"]) == (None, None, None, False)
     assert row["evidence"] == [] and row["n_sentences"] == 0
 
