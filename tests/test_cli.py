@@ -22,6 +22,10 @@ PAGE = FIXTURES / "pages" / "en_markets_news.html"
 FINSENT = shutil.which("finsent") or "finsent"
 COMMANDS = ("run", "demo", "analyze", "train", "evaluate", "classify", "report", "drift", "email", "query")
 
+# Each test starts `finsent` in a fresh process (1-6 s apiece, ~50 of them): the full suite runs them,
+# the inner loop (`-m "not slow"`) does not.
+pytestmark = pytest.mark.slow
+
 
 def finsent(*words: str, cwd: Path | None = None, env: dict[str, str] | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess:
