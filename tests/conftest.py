@@ -86,11 +86,11 @@ def multiprocess_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 @pytest.fixture(scope="session")
 def demo_data(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> DemoData:
     """A copy of the demo run's output (articles over 8 days) with hostile text injected."""
-    from model.artifact import SHIPPED_DIR
+    from finsent.constants import SHIPPED_MODEL_DIR
 
     data = tmp_path_factory.mktemp("report-demo") / "data"
     shutil.copytree(demo_run.output, data)
-    return DemoData(data, demo_run.run_date, SHIPPED_DIR, inject_hostile_text(data, demo_run.run_date))
+    return DemoData(data, demo_run.run_date, SHIPPED_MODEL_DIR, inject_hostile_text(data, demo_run.run_date))
 
 
 @pytest.fixture(scope="session")
