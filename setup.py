@@ -1,4 +1,4 @@
-"""Packaging for finsent: the Beam job (`pipelines`), the sentiment model (`model`), `reports`.
+"""Packaging for finsent: the Beam job (`pipelines`), the sentiment model (`model`), `reports`, `finsent_demo`.
 
 The base install is what a Beam worker needs; `reports`, `gcp` and `dev` are extras.
 Install CPU torch first (`pip install torch==2.13.0`): `torch>=2.4` then installs nothing more.
@@ -45,7 +45,8 @@ setup(
     package_data={
         "model": ["artifacts/*", "configs/*.yaml"],
         "reports": ["templates/*", "queries/*.sql"],
-        "pipelines": ["demo/**/*", "*.yaml"],
+        "pipelines": ["*.yaml"],
+        "finsent_demo": ["data/*.yaml", "data/*.md", "data/articles/*.yaml", "data/templates/*.j2"],
     },
     include_package_data=True,
     install_requires=BASE,

@@ -21,18 +21,20 @@ import argparse
 import html
 import json
 import random
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-from xml.etree import ElementTree as ET
 
-import yaml
+from finsent_demo.fakesite import (
+    FakeSite,
+    FeedListing,
+    Reply,
+    RssChannel,
+    RssItem,
+    rss_feed,
+    write_feeds_yaml,
+)
 
 FEED_ITEMS = 500
 """Most items in one RSS feed; a source with more articles publishes several feeds."""
@@ -235,53 +237,17 @@ def render_page(article: GeneratedArticle, source_name: str, chrome: tuple[str, 
 
 def render_feed(title: str, feed_url: str, base_url: str, articles: list[GeneratedArticle]) -> bytes:
     """An RSS 2.0 feed listing `articles` (newest first)."""
-    rss = ET.Element("rss", {"version": "2.0"})
-    channel = ET.SubElement(rss, "channel")
-    for tag, text in (("title", title), ("link", base_url + "/"), ("description", f"{title} headlines")):
-        ET.SubElement(channel, tag).text = text
-    for article in articles:
-        item = ET.SubElement(channel, "item")
-        ET.SubElement(item, "title").text = article.title
-        ET.SubElement(item, "link").text = base_url + article.path
-        ET.SubElement(item, "guid", {"isPermaLink": "true"}).text = base_url + article.path
-        ET.SubElement(item, "pubDate").text = format_datetime(article.published, usegmt=True)
-        ET.SubElement(item, "description").text = article.standfirst
-    return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 256
-
-    def __init__(self, address: str, routes: dict[str, tuple[str, bytes]], latency: float) -> None:
-        self.routes, self.latency = routes, latency
-        super().__init__((address, 0), _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients hanging up early are not the benchmark's concern."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        time.sleep(self.server.latency)  # this request's own thread: other requests go on meanwhile
-        route = self.server.routes.get(urlsplit(self.path).path)
-        status, (ctype, body) = (200, route) if route else (404, ("text/plain", b"not found"))
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
+    channel = RssChannel(title, base_url + "/", f"{title} headlines")
+    items = [RssItem(a.title, base_url + a.path, base_url + a.path, True, a.published, a.standfirst)
+             for a in articles]
+    return rss_feed(channel, items, indent=False)
 
 
 class NewsSite:
-    """N generated articles on `sources` loopback "domains", with feeds; use as a context manager."""
+    """N generated articles on `sources` loopback "domains" (one `FakeSite` each), with feeds.
+
+    Use as a context manager.
+    """
 
     def __init__(self, n_articles: int, latency: float = 0.0, sources: int = 6, seed: int = 0) -> None:
         if n_articles < 1:
@@ -289,11 +255,11 @@ class NewsSite:
         if not 1 <= sources <= len(SOURCES):
             raise ValueError(f"sources must be between 1 and {len(SOURCES)}, got {sources}")
         self.articles = [generate_article(i, sources, seed) for i in range(n_articles)]
-        self._servers = [_Server(f"127.0.0.{k + 1}", {}, latency) for k in range(sources)]
+        self._sites = [FakeSite(f"127.0.0.{k + 1}", keep_alive=True) for k in range(sources)]
         self.latency = latency
-        self._feeds: list[tuple[str, str, str]] = []  # (name, source name, url)
-        for k, server in enumerate(self._servers):
-            self._publish(k, server)
+        self._feeds: list[FeedListing] = []
+        for k, site in enumerate(self._sites):
+            self._publish(k, site)
 
     @property
     def latency(self) -> float:
@@ -303,39 +269,34 @@ class NewsSite:
     @latency.setter
     def latency(self, seconds: float) -> None:
         self._latency = seconds
-        for server in self._servers:
-            server.latency = seconds
+        for site in self._sites:
+            site.latency = seconds
 
     def base_url(self, source: int) -> str:
         """`http://127.0.0.K:PORT` of one source."""
-        host, port = self._servers[source].server_address[:2]
-        return f"http://{host}:{port}"
+        return self._sites[source].base_url
 
-    def _publish(self, k: int, server: _Server) -> None:
+    def _publish(self, k: int, site: FakeSite) -> None:
         key, name = SOURCES[k]
-        base = self.base_url(k)
         own = sorted((a for a in self.articles if a.source == k), key=lambda a: a.published, reverse=True)
-        server.routes["/robots.txt"] = ("text/plain", b"User-agent: *\nAllow: /\n")
+        site.add("/robots.txt", b"User-agent: *\nAllow: /\n", content_type="text/plain")
         chrome = site_chrome(name)
         for article in own:
-            server.routes[article.path] = ("text/html; charset=utf-8", render_page(article, name, chrome))
+            site.add(article.path, render_page(article, name, chrome))
         for part, start in enumerate(range(0, len(own), FEED_ITEMS)):
             path = f"/feeds/{key}-{part}.xml"
-            body = render_feed(name, base + path, base, own[start:start + FEED_ITEMS])
-            server.routes[path] = ("application/rss+xml; charset=utf-8", body)
-            self._feeds.append((f"{key}-{part}", name, base + path))
+            body = render_feed(name, site.url(path), site.base_url, own[start:start + FEED_ITEMS])
+            site.add_sequence(path, [Reply(body, content_type="application/rss+xml; charset=utf-8")])
+            self._feeds.append(FeedListing(f"{key}-{part}", site.url(path), name, ("benchmark",)))
 
     def __enter__(self) -> NewsSite:
-        self._threads = [threading.Thread(target=s.serve_forever, args=(0.05,), daemon=True)
-                         for s in self._servers]
-        for thread in self._threads:
-            thread.start()
+        for site in self._sites:
+            site.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for server in self._servers:
-            server.shutdown()
-            server.server_close()
+        for site in self._sites:
+            site.stop()
 
     def url(self, article: GeneratedArticle) -> str:
         """The absolute URL of an article."""
@@ -343,18 +304,15 @@ class NewsSite:
 
     def pages(self) -> list[tuple[str, bytes]]:
         """(url, HTML) of every article, in article order."""
-        return [(self.url(a), self._servers[a.source].routes[a.path][1]) for a in self.articles]
+        return [(self.url(a), self._sites[a.source].body(a.path)) for a in self.articles]
 
     def feed_urls(self) -> list[str]:
         """Every feed's URL."""
-        return [url for _, _, url in self._feeds]
+        return [feed.url for feed in self._feeds]
 
     def write_feeds_yaml(self, path: Path) -> Path:
         """Write a feeds.yaml listing every feed of the site; returns `path`."""
-        feeds = [{"name": name, "url": url, "source": source, "tags": ["benchmark"]}
-                 for name, source, url in self._feeds]
-        path.write_text(yaml.safe_dump({"feeds": feeds}, sort_keys=False), encoding="utf-8")
-        return path
+        return write_feeds_yaml(path, self._feeds)
 
 
 def main(argv: list[str] | None = None) -> int:

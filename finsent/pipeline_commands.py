@@ -6,9 +6,13 @@ import argparse
 import json
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from finsent.errors import EXIT_OK, EXIT_UNHEALTHY
 from pipelines.settings import ALL_SETTINGS, STAGE_SETTINGS, add_setting_options, settings_words
+
+if TYPE_CHECKING:
+    from pipelines.runner import RunOutcome
 
 LOG = logging.getLogger("finsent")
 
@@ -37,7 +41,8 @@ def add_pipeline_commands(commands) -> None:
 
     demo = commands.add_parser("demo", help="offline quick start: the daily job over a demo site served locally",
                                epilog="Beam and finsent run options are accepted too (see finsent run --help).")
-    demo.add_argument("--output", default=None, help="where to write (default ./finsent-demo-data)")
+    demo.add_argument("--output", default=None, help="where to write (default ./finsent-data, where report, "
+                                                       "drift, email and query look)")
     demo.set_defaults(handler=run_demo_command, accepts_extra=True)
 
     analyze = commands.add_parser("analyze", help="one article (URL or saved HTML file): sentences and score, "
@@ -54,10 +59,7 @@ def run_job(args: argparse.Namespace) -> int:
 
     outcome = run_pipeline(settings_words(args) + args.extra)
     print(format_summary(outcome))
-    status = EXIT_OK
-    for problem in outcome.problems:
-        print(f"finsent run: unhealthy: {problem}", file=sys.stderr)
-        status = EXIT_UNHEALTHY
+    status = report_health(outcome, "run")
     if args.report or args.email_to:
         from reports.cli import publish_day
         from reports.data import open_source
@@ -81,12 +83,18 @@ def report_location(args: argparse.Namespace) -> tuple[str | None, str | None, s
     return args.output, None, args.run_date
 
 
+def report_health(outcome: RunOutcome, command: str) -> int:
+    """Print why the run is unhealthy, one line per problem; EXIT_UNHEALTHY if there is any, else EXIT_OK."""
+    for problem in outcome.problems:
+        print(f"finsent {command}: unhealthy: {problem}", file=sys.stderr)
+    return EXIT_UNHEALTHY if outcome.problems else EXIT_OK
+
+
 def run_demo_command(args: argparse.Namespace) -> int:
     """`finsent demo`."""
-    from pipelines.demo import DEMO_OUTPUT, run_demo
+    from finsent_demo.run import DEMO_OUTPUT, run_demo
 
-    run_demo(args.output or DEMO_OUTPUT, args.extra)
-    return EXIT_OK
+    return run_demo(args.output or DEMO_OUTPUT, args.extra).status
 
 
 def run_analyze(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """A misbehaving news site for reliability tests and benchmarks: every fault a scraper meets, on 127.0.0.1.
 
-`FaultSite` is a `LocalSite` that also timestamps requests. `install_faults(site)` adds one feed
+`FaultSite` is a `LocalSite` that serves generated articles. `install_faults(site)` adds one feed
 (`/feeds/faults.xml`) whose entries each hit one fault — 5xx, 429 with Retry-After, resets, hangs,
 trickles, redirect loops, redirects to private addresses, oversized and gzip-bomb bodies, PDFs,
 images, wrong charsets, empty pages, robots.txt, duplicate GUIDs, missing and non-http links, IDN
@@ -20,16 +20,16 @@ other private address (10.0.0.1, 169.254.169.254, another local port) stays bloc
 
 from __future__ import annotations
 
-import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
 from html import escape
 from pathlib import Path
 
-import yaml
 from httpserver import LocalSite, Reply
+
+from finsent_demo.fakesite import FeedListing, RssChannel, RssItem, rss_feed
+from finsent_demo.fakesite import write_feeds_yaml as write_feed_listings
 
 ARTICLE = "article"
 """`Fault.expected` of an entry that must end as an article row."""
@@ -78,19 +78,9 @@ def article_html(title: str, seed: int, extra: str = "", charset_meta: str | Non
             f"<footer>© Fault News. All rights reserved.</footer></body></html>")
 
 
-def rss(items: list[dict[str, str | None]], title: str = "Fault News") -> bytes:
-    """An RSS 2.0 document; each item may have title, link (None: no <link>), guid and pubDate."""
-    parts = [f"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>{escape(title)}"
-             "</title><link>http://news.invalid/</link><description>test feed</description>"]
-    for item in items:
-        parts.append("<item>")
-        for tag in ("title", "link", "guid", "pubDate"):
-            if item.get(tag) is not None:
-                attrs = ' isPermaLink="false"' if tag == "guid" else ""
-                parts.append(f"<{tag}{attrs}>{escape(str(item[tag]))}</{tag}>")
-        parts.append("</item>")
-    parts.append("</channel></rss>")
-    return "".join(parts).encode("utf-8")
+def rss(items: list[RssItem], title: str = "Fault News") -> bytes:
+    """An RSS 2.0 document of `items` (the shared writer, unindented)."""
+    return rss_feed(RssChannel(title, "http://news.invalid/", "test feed"), items, indent=False)
 
 
 def billion_laughs(levels: int = 10) -> bytes:
@@ -133,22 +123,7 @@ class Catalogue:
 
 
 class FaultSite(LocalSite):
-    """A `LocalSite` that remembers when each request arrived (`hit_times`), for Retry-After checks."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._times: dict[str, list[float]] = defaultdict(list)
-
-    def _next_reply(self, path: str, headers: dict[str, str]) -> Reply:
-        reply = super()._next_reply(path, headers)
-        with self._lock:
-            self._times[path].append(time.monotonic())
-        return reply
-
-    def hit_times(self, path: str) -> list[float]:
-        """time.monotonic() of each request for `path`, in arrival order."""
-        with self._lock:
-            return list(self._times[path])
+    """A `LocalSite` that also serves readable generated articles."""
 
     def add_article(self, path: str, seed: int, delay: float = 0.0) -> None:
         """Serve a readable article page at `path`."""
@@ -172,16 +147,12 @@ def fast_run_args(site: LocalSite, hosts: tuple[str, ...] = ("127.0.0.1", "local
 
 def write_feeds_yaml(path: Path, feed_urls: dict[str, str]) -> Path:
     """A feeds.yaml listing `feed_urls` (name → URL); returns `path`."""
-    feeds = [{"name": name, "url": url, "source": f"Source {name}"} for name, url in feed_urls.items()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump({"feeds": feeds}, sort_keys=False), encoding="utf-8")
-    return path
+    return write_feed_listings(path, [FeedListing(name, url, f"Source {name}") for name, url in feed_urls.items()])
 
 
-def feed_items(faults: list[Fault]) -> list[dict[str, str | None]]:
+def feed_items(faults: list[Fault]) -> list[RssItem]:
     """RSS items for `faults`, in order."""
-    return [{"title": fault.name, "link": fault.link, "guid": fault.guid or fault.name,
-             "pubDate": format_datetime(fault.published, usegmt=True)} for fault in faults]
+    return [RssItem(fault.name, fault.link, fault.guid or fault.name, published=fault.published) for fault in faults]
 
 
 # --- the catalogue -------------------------------------------------------------------------------
@@ -301,8 +272,7 @@ def install_faults(site: FaultSite) -> Catalogue:
 
 def big_feed(count: int, link_prefix: str) -> bytes:
     """An RSS feed of `count` entries linking to `link_prefix + <n>` (for memory tests)."""
-    items = [{"title": f"Entry {n}", "link": f"{link_prefix}{n}", "guid": f"entry-{n}",
-              "pubDate": format_datetime(PUBLISHED, usegmt=True)} for n in range(count)]
+    items = [RssItem(f"Entry {n}", f"{link_prefix}{n}", f"entry-{n}", published=PUBLISHED) for n in range(count)]
     return rss(items, title=f"{count} entries")
 
 

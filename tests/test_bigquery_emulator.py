@@ -28,14 +28,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 from bigquery_emulator import BigQueryEmulator
+from helpers import read_rows
 from test_email import smtp_server
 
 from finsent.cli import build_parser, main
 from finsent.pipeline_commands import report_location
 from pipelines.bigquery import bigquery_row
+from pipelines.commits import read_commits
 from pipelines.schema import TABLES
 from pipelines.warehouse import CLUSTERING, bigquery_client, commit_run_date, staging_table
 from reports.daily import build_daily_report
@@ -43,9 +44,8 @@ from reports.data import BigQuerySource, DataSourceError, ParquetSource
 from reports.sql import shipped_queries
 
 if TYPE_CHECKING:
-    from report_fixtures import DemoData
+    from helpers import DemoData
 
-pytest_plugins = ["report_fixtures"]
 pytestmark = pytest.mark.slow
 
 PROJECT = "finsent-test"
@@ -70,10 +70,9 @@ def client(emulator):
 def parquet_tables(data: Path) -> dict[dt.date, dict[str, list[dict]]]:
     """Every committed row of the Parquet output, by run date and table, with its run_date."""
     by_date: dict[dt.date, dict[str, list[dict]]] = {}
-    for table in TABLES:
-        for folder in sorted((data / table).glob("run_date=*")):
-            day = dt.date.fromisoformat(folder.name.split("=", 1)[1])
-            rows = [{**row, "run_date": day} for row in pq.read_table(folder).to_pylist()]
+    for day in read_commits(str(data)):
+        for table in TABLES:
+            rows = [{**row, "run_date": day} for row in read_rows(data, table, day.isoformat())]
             by_date.setdefault(day, {name: [] for name in TABLES})[table].extend(rows)
     return by_date
 

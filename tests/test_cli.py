@@ -23,6 +23,10 @@ PAGE = FIXTURES / "pages" / "en_markets_news.html"
 FINSENT = shutil.which("finsent") or "finsent"
 COMMANDS = ("run", "demo", "analyze", "train", "evaluate", "classify", "report", "drift", "email", "query")
 
+# Each test starts `finsent` in a fresh process (1-6 s apiece, ~50 of them): the full suite runs them,
+# the inner loop (`-m "not slow"`) does not.
+pytestmark = pytest.mark.slow
+
 
 def finsent(*words: str, cwd: Path | None = None, env: dict[str, str] | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess:
@@ -73,7 +77,7 @@ def test_demo_refuses_a_misspelt_option(tmp_path: Path) -> None:
     result = finsent("demo", "--outptu", str(tmp_path / "x"), cwd=tmp_path)
     assert result.returncode == EXIT_USAGE
     assert "did you mean --output?" in one_line_error(result, "demo")
-    assert not (tmp_path / "x").exists() and not (tmp_path / "finsent-demo-data").exists()
+    assert not (tmp_path / "x").exists() and not (tmp_path / "finsent-data").exists()
 
 
 def test_hyphenated_spellings_are_declared_aliases(feeds_file: Path, tmp_path: Path) -> None:

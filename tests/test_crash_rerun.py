@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from faultsite import FaultSite, article_html, fast_run_args, rss, write_feeds_yaml
 
+from finsent_demo.fakesite import RssItem
 from pipelines.commits import read_commits, read_table
 from pipelines.runner import run_pipeline
 from pipelines.schema import TABLES
@@ -79,9 +80,8 @@ def install_slow_site(site: FaultSite, delay: float) -> list[str]:
     paths = [f"/news/story-{index}" for index in range(STORIES)]
     for index, path in enumerate(paths):
         site.add(path, article_html(f"Story {index}", index), delay=delay)
-    items = [{"title": f"Story {index}", "link": site.url(path), "guid": path} for index, path in enumerate(paths)]
-    items += [{"title": "Gone", "link": site.url("/missing"), "guid": "gone"},
-              {"title": "Script", "link": "javascript:alert(1)", "guid": "js"}]
+    items = [RssItem(f"Story {index}", site.url(path), path) for index, path in enumerate(paths)]
+    items += [RssItem("Gone", site.url("/missing"), "gone"), RssItem("Script", "javascript:alert(1)", "js")]
     site.add("/feeds/slow.xml", rss(items), content_type="application/rss+xml")
     return paths
 

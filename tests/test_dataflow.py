@@ -16,12 +16,8 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from finsent.constants import DATASET_PATTERN
 from pipelines.bigquery import bigquery_row
-from pipelines.commits import read_table
-from pipelines.demo import demo_run_date
-from pipelines.demo_site import DemoSite
 from pipelines.main import submit
 from pipelines.options import FinsentOptions
-from pipelines.runner import run_pipeline
 from pipelines.schema import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,11 +48,8 @@ def test_the_flex_template_main_builds_the_whole_job_for_dataflow_without_submit
         assert stage in names
     for table in TABLES:
         title = table.capitalize()
-        assert {f"WriteBigQuery/{title}ToJson", f"WriteBigQuery/Stage{title}"} <= names
-    (commit,) = [t for t in pipeline.components.transforms.values()
-                 if t.unique_name == "WriteBigQuery/CommitRunDate"]
-    # one side input per table for its load jobs and one for its copy jobs: the commit waits for all
-    assert len(commit.inputs) == 1 + 2 * len(TABLES)
+        assert {f"WriteBigQuery/{title}ToJson", f"WriteBigQuery/Load{title}",
+                f"WriteBigQuery/Clear{title}IfEmpty"} <= names
     images = [env.payload for env in pipeline.components.environments.values()]
     assert any(IMAGE.encode() in payload for payload in images)
 
@@ -75,24 +68,7 @@ def test_setup_py_works_as_setup_file_and_stages_code_queries_and_model(tmp_path
     assert shipped <= members
 
 
-# --- DirectRunner with 2 worker processes: everything pickles --------------------------------------
-
-@pytest.fixture(scope="module")
-def multiprocess_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    folder = tmp_path_factory.mktemp("multiprocess")
-    output = folder / "data"
-    with DemoSite() as site:
-        feeds = site.write_feeds_yaml(folder / "feeds.yaml")
-        expected = site.expected_counts()
-        outcome = run_pipeline(["--feeds", str(feeds), "--output", str(output), "--run_date", demo_run_date(),
-                                "--allow_private_hosts", "--direct_running_mode", "multi_processing",
-                                "--direct_num_workers", "2"])
-    assert outcome is not None
-    rows = {}
-    for table in TABLES:
-        rows[table] = read_table(str(output), table).to_pylist()
-    return {"outcome": outcome, "expected": expected, "rows": rows}
-
+# --- DirectRunner with 2 worker processes (the session's `multiprocess_run`): everything pickles ----
 
 @pytest.mark.slow
 def test_multiprocess_run_accounts_for_every_entry(multiprocess_run):
@@ -170,6 +146,22 @@ def test_metadata_regexes_refuse_bad_values(name, bad):
 def test_the_dataset_regex_is_the_one_the_pipeline_uses():
     (regex,) = next(p for p in METADATA["parameters"] if p["name"] == "bigquery_dataset")["regexes"]
     assert regex == f"^{DATASET_PATTERN}$"
+
+
+def test_the_scheduled_launch_passes_only_declared_parameters_with_valid_values():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("launch_body", ROOT / "deploy" / "launch_body.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    body = module.launch_body({"TEMPLATE": "gs://b/templates/finsent.json", "OUTPUT": "gs://my-bucket/data",
+                               "IMAGE": IMAGE, "WORKER_SA": "finsent-worker@p.iam.gserviceaccount.com",
+                               "BUCKET": "my-bucket", "DATASET_SPEC": "my-project:finsent"})
+    declared = {p["name"]: p["regexes"][0] for p in METADATA["parameters"]}
+    for name, value in body["launchParameter"]["parameters"].items():
+        assert re.fullmatch(declared[name], value), name
+    assert "run_date" not in body["launchParameter"]["parameters"]  # each launch processes its own day
+    assert body["launchParameter"]["environment"]["tempLocation"].startswith("gs://my-bucket/")
 
 
 def test_dockerfile_matches_the_pinned_beam_and_python_and_copies_what_the_launcher_needs():

@@ -103,6 +103,7 @@ def test_a_plain_set_of_previous_ids_works_too() -> None:
         assert_that(dups, equal_to([("beta", C.url, ALREADY_STORED, "")]), label="dups")
 
 
+@pytest.mark.slow  # starts SDK worker processes
 def test_it_runs_in_multi_processing_mode() -> None:
     options = PipelineOptions(direct_running_mode="multi_processing", direct_num_workers=2)
     with beam.Pipeline(options=options) as pipeline:

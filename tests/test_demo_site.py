@@ -17,7 +17,8 @@ import pysbd
 import pytest
 import yaml
 
-from pipelines.demo_site import BROKEN_KINDS, DemoSite, demo_corpus_dir, expected_counts, load_corpus
+from finsent_demo.corpus import BROKEN_KINDS, demo_corpus_dir, expected_counts, load_corpus
+from finsent_demo.site import DemoSite
 from pipelines.records import FeedConfig
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -313,7 +314,7 @@ def test_feeds_yaml(site, tmp_path):
     feeds = doc["feeds"]
     assert [f["url"] for f in feeds] == list(site.feed_urls().values())
     for entry in feeds:
-        assert set(entry) == {"name", "url", "source", "tags"}
+        assert {"name", "url", "source", "tags"} <= set(entry) <= {"name", "url", "source", "tags", "tickers"}
         config = FeedConfig(name=entry["name"], url=entry["url"], source=entry["source"],
                             tags=tuple(entry["tags"]))
         assert fetch(config.url)[0] == 200

@@ -21,9 +21,8 @@ from reports.data import ParquetSource
 from reports.drift import DriftSummary, compute_drift, status_of, worst
 
 if TYPE_CHECKING:
-    from report_fixtures import DemoData
+    from helpers import DemoData
 
-pytest_plugins = ["report_fixtures"]
 
 
 def day_texts(demo_data: DemoData) -> list[str]:
@@ -34,9 +33,10 @@ def day_texts(demo_data: DemoData) -> list[str]:
 def test_reference_file_holds_predictions_and_descriptors_but_no_text(demo_data: DemoData, tmp_path: Path):
     texts = day_texts(demo_data)[:40]
     path = tmp_path / "reference_predictions.parquet"
-    write_reference(SentimentClassifier.load(demo_data.model, threads=1), texts, path)
+    model = SentimentClassifier.load(demo_data.model, threads=1)
+    write_reference(model, texts, path)
     frame, version = read_reference(path)
-    assert version == "untrained-test"
+    assert version == model.model_version
     assert list(frame.columns) == [*PREDICTION_COLUMNS, *DESCRIPTORS]
     assert len(frame) == 40
     assert frame["confidence"].equals(frame[["p_negative", "p_neutral", "p_positive"]].max(axis=1))

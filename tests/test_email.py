@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import lxml.html
 import pytest
 from aiosmtpd.controller import Controller
-from report_fixtures import shipped, shown_as
+from helpers import shipped, shown_as
 
 from finsent.cli import main
 from reports.mail import parse_address
@@ -23,9 +23,8 @@ from reports.render import LICENCE_NOTE
 from reports.smtp import MailError, smtp_settings
 
 if TYPE_CHECKING:
-    from report_fixtures import DemoData
+    from helpers import DemoData
 
-pytest_plugins = ["report_fixtures"]
 
 PASSWORD = "s3cret-Pa55word"
 

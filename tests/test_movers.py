@@ -16,7 +16,7 @@ import duckdb
 import lxml.html
 import pandas as pd
 import pytest
-from report_fixtures import shipped, shown_as
+from helpers import shipped, shown_as
 
 from reports.charts import MAX_DATE_LABELS, trend_chart
 from reports.daily import Headline, TrendPoint
@@ -30,9 +30,8 @@ from reports.movers import (
 from reports.render import LICENCE_NOTE, plural, render_daily_html
 
 if TYPE_CHECKING:
-    from report_fixtures import DemoData
+    from helpers import DemoData
 
-pytest_plugins = ["report_fixtures"]
 
 QUIET = "VNTA"  # named in the demo week (17, 20, 21 Nov), but by no article published on its last day
 
@@ -122,7 +121,7 @@ def test_each_mover_shows_the_article_and_sentences_that_moved_it(page, demo_dat
         day, source = duckdb.execute(
             "SELECT coalesce(CAST(published_at AS DATE), run_date), source FROM read_parquet(?) "
             "WHERE coalesce(nullif(final_url, ''), url) = ?",
-            [str(demo_data.data / "articles" / "*" / "*.parquet"), link.get("href")]).fetchone()
+            [str(demo_data.data / "articles" / "*" / "*.parquet"), link.get("href")]).fetchall()[0]
         assert day == demo_data.date  # the article is of the day that moved it
         if row["kind"] == "source":
             assert source == row["mover"]
@@ -134,7 +133,7 @@ def test_each_mover_shows_the_article_and_sentences_that_moved_it(page, demo_dat
                 "WHERE m.ticker = ? AND s.text = ?",
                 [str(demo_data.data / "mentions" / "*" / "*.parquet"),
                  str(demo_data.data / "sentences" / "*" / "*.parquet"), row["mover"],
-                 sentences[0].text.strip()]).fetchone()
+                 sentences[0].text.strip()]).fetchall()[0]
             assert count >= 1
 
 
@@ -158,7 +157,7 @@ def test_a_quiet_watchlist_company_says_so_and_when_it_was_last_named(watched, d
     last_day, = duckdb.execute(
         "SELECT max(CAST(a.published_at AS DATE)) FROM read_parquet(?) m JOIN read_parquet(?) a USING (article_id) "
         "WHERE m.ticker = ?", [str(demo_data.data / "mentions" / "*" / "*.parquet"),
-                                str(demo_data.data / "articles" / "*" / "*.parquet"), QUIET]).fetchone()
+                                str(demo_data.data / "articles" / "*" / "*.parquet"), QUIET]).fetchall()[0]
     assert last_day < demo_data.date
     assert f"No article published {demo_data.date} names it; last named {last_day} in" in text(item)
 

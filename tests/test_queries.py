@@ -1,63 +1,31 @@
 """`finsent query`: every shipped BigQuery query runs locally on a demo run and answers correctly.
 
-One module-scoped pipeline run over the demo site (one feed also lists tickers) backs the tests;
+The session's demo run (one feed of the corpus also lists tickers) backs the tests;
 each query's answer is checked against the Parquet rows read directly.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import subprocess
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
-from test_cli import FINSENT
+from helpers import DemoRun, read_rows
 
 from finsent.cli import main
-from pipelines.commits import read_table
-from pipelines.demo import demo_run_date
-from pipelines.demo_site import DemoSite
-from pipelines.runner import run_pipeline
+from finsent_demo.corpus import load_corpus
 from pipelines.schema import TABLES
-from reports.sql import (
-    QueryResult,
-    bigquery_job_config,
-    bind_params,
-    format_result,
-    load_query,
-    shipped_queries,
-    to_duckdb,
-)
-
-TICKERS = ["KSTL", "ACME"]  # KSTL: named by 2 of the feed's 10 articles; ACME by none
-
-
-def read_rows(output: Path, table: str) -> list[dict]:
-    """Committed rows of `table`, found through the manifests as readers find them."""
-    return read_table(str(output), table).to_pylist()
+from reports.sql import bigquery_job_config, bind_params, load_query, shipped_queries, to_duckdb
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """A demo run whose first feed lists `TICKERS`; its output folder and rows."""
-    folder = tmp_path_factory.mktemp("query-demo")
-    output = folder / "data"
-    with DemoSite() as site:
-        feeds_path = site.write_feeds_yaml(folder / "feeds.yaml")
-        feeds = yaml.safe_load(feeds_path.read_text())
-        feeds["feeds"][0]["tickers"] = TICKERS
-        feeds_path.write_text(yaml.safe_dump(feeds))
-        outcome = run_pipeline(["--feeds", str(feeds_path), "--output", str(output), "--run_date",
-                                demo_run_date(), "--allow_private_hosts"])
-    assert outcome is not None
-    return {"output": output, "run_date": date.fromisoformat(demo_run_date()),
-            "ticker_feed": feeds["feeds"][0]["name"],
-            **{table: read_rows(output, table) for table in TABLES}}
+def demo(demo_run: DemoRun) -> dict:
+    """The session's demo run (one feed of the corpus lists tickers): its output folder and rows."""
+    ticker_feed, source = next((key, source) for key, source in load_corpus().sources.items() if source.tickers)
+    return {"output": Path(demo_run.output), "run_date": demo_run.run_date, "ticker_feed": ticker_feed,
+            "tickers": source.tickers, **{table: read_rows(demo_run.output, table) for table in TABLES}}
 
 
 def query(capsys, demo: dict, name: str, *params: str, fmt: str = "json") -> list[dict]:
@@ -130,16 +98,14 @@ def test_most_negative_articles_are_the_lowest_scores_with_their_negative_eviden
         negative = [e["text"] for e in sorted(by_id[row["article_id"]]["evidence"] or [], key=lambda e: e["score"])
                     if e["label"] == "negative"]
         assert row["negative_evidence"] == (" | ".join(negative) if negative else None)
-        article = by_id[row["article_id"]]
-        assert row["title_label"] == article["title_label"]
-        assert row["title_score"] == pytest.approx(round(article["title_score"], 4))
     assert len(query(capsys, demo, "most_negative_articles")) == min(10, len(demo["articles"]))
 
 
 def test_feed_tickers_count_only_articles_that_name_the_company(capsys, demo):
     rows = {row["ticker"]: row for row in query(capsys, demo, "article_sentiment_by_feed_ticker")}
     listed = [a for a in demo["articles"] if demo["ticker_feed"] in a["feeds"]]
-    naming = {ticker: [a for a in listed if ticker in {e["ticker"] for e in a["entities"]}] for ticker in TICKERS}
+    naming = {ticker: [a for a in listed if ticker in {e["ticker"] for e in a["entities"]}]
+              for ticker in demo["tickers"]}
     assert naming["KSTL"] and len(naming["KSTL"]) < len(listed)  # the feed's other articles are about others
     assert {ticker: row["articles"] for ticker, row in rows.items()} == {
         ticker: len(found) for ticker, found in naming.items() if found}
@@ -242,14 +208,9 @@ def test_bigquery_runs_get_the_same_parameters_typed_and_the_dataset_as_default(
         ("run_date", "DATE", date(2026, 11, 23)), ("days", "INT64", 3)]
 
 
-def test_a_malformed_bigquery_dataset_exits_2_with_the_expected_form(capsys):
-    assert main(["query", "runs_overview", "--param", "run_date=2026-11-23", "--bigquery_dataset", "finsent"]) == 2
-    assert "--bigquery_dataset must be PROJECT:DATASET" in capsys.readouterr().err
-
-
-def test_parquet_and_bigquery_are_one_or_the_other(capsys, tmp_path):
-    assert main(["query", "runs_overview", "--data", str(tmp_path), "--bigquery_dataset", "my-project:finsent"]) == 2
-    assert "not allowed with argument" in capsys.readouterr().err
+def test_bigquery_needs_a_dataset(capsys):
+    assert main(["query", "runs_overview", "--param", "run_date=2026-11-23", "--bigquery"]) == 2
+    assert "--bigquery needs --bigquery_dataset" in capsys.readouterr().err
 
 
 # --- data folders and output formats ------------------------------------------------------------
@@ -281,26 +242,3 @@ def test_a_sql_file_path_runs_too(capsys, demo, tmp_path: Path):
     path.write_text("-- How many sentences.\nSELECT COUNT(*) AS n FROM sentences WHERE run_date = @run_date\n")
     (row,) = query(capsys, demo, str(path))
     assert row["n"] == len(demo["sentences"])
-
-
-def test_csv_output_neutralises_spreadsheet_formulas(tmp_path: Path):
-    """Scraped titles are untrusted: a cell that a spreadsheet would run as a formula is quoted."""
-    cells = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab",
-             "Plain title", "a=b"]
-    values = ", ".join("(" + "'" + cell.replace("'", "''") + "')" for cell in cells)
-    path = tmp_path / "titles.sql"
-    path.write_text("-- Titles that look like formulas.\n"
-                    f"SELECT title, -1.5 AS score FROM (VALUES {values}) AS t(title)\n")
-    (tmp_path / "data").mkdir()
-    done = subprocess.run([FINSENT, "query", str(path), "--data", str(tmp_path / "data"), "--format", "csv"],
-                          capture_output=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    rows = list(csv.reader(io.StringIO(done.stdout.decode("utf-8"), newline="")))
-    assert rows[0] == ["title", "score"]
-    assert [row[0] for row in rows[1:]] == ["'" + cell for cell in cells[:5]] + cells[5:]
-    assert {row[1] for row in rows[1:]} == {"-1.5"}  # numbers stay numbers
-
-
-def test_a_carriage_return_prefix_is_neutralised_too():
-    text = format_result(QueryResult(["title"], [("\rcmd",), (None,)]), "csv")
-    assert list(csv.reader(io.StringIO(text, newline=""))) == [["title"], ["'\rcmd"], [""]]

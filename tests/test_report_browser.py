@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -11,19 +10,18 @@ from typing import TYPE_CHECKING
 import lxml.html
 import matplotlib.image
 import pytest
+from helpers import chromium_binary
 
 if TYPE_CHECKING:
-    from report_fixtures import DemoData
+    from helpers import DemoData
 
-pytest_plugins = ["report_fixtures"]
 
 WIDTH, HEIGHT = 1280, 2400
 
 
 def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
-    """Run Debian's headless Chromium offline (`.ci/run` installs it: apt-get install chromium)."""
-    binary = shutil.which("chromium")
-    assert binary, "chromium is not installed: apt-get install -y chromium"
+    """Run Debian's headless Chromium offline (skipped without it, required when CI=true)."""
+    binary = chromium_binary()
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--disable-dev-shm-usage", f"--user-data-dir={profile}", f"--window-size={WIDTH},{HEIGHT}"]
@@ -56,3 +54,13 @@ def test_hostile_title_is_shown_as_text_not_run(report_url: str, demo_data: Demo
     assert demo_data.xss_sentence in page.text_content()
     assert page.xpath("//img[@src='x']") == []
     assert len(page.xpath("//img[starts-with(@src, 'data:image/png;base64,')]")) == 4
+
+
+def test_without_chromium_these_tests_skip_with_a_reason_but_fail_under_ci(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
+        chromium_binary()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="required when CI=true"):
+        chromium_binary()

@@ -88,6 +88,7 @@ def test_every_redirect_hop_from_an_allowed_host_is_checked(internal: LocalSite)
 
 # --- the pipeline --------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_pipeline_never_connects_to_a_private_address(internal: LocalSite, tmp_path: Path) -> None:
     with FaultSite() as site:
         install_faults(site)

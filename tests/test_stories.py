@@ -12,7 +12,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from committed import parquet_scan
 
-from pipelines.demo_site import DemoArticle, load_corpus
+from finsent_demo.corpus import DemoArticle, load_corpus
 from pipelines.records import Article, FeedEntry
 from pipelines.stories import (
     SIMILARITY_THRESHOLD,
