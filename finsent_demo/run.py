@@ -19,7 +19,8 @@ from finsent.pipeline_commands import report_health
 from finsent_demo.corpus import load_corpus
 from finsent_demo.site import DemoSite
 from pipelines.runner import RunOutcome, format_summary, run_pipeline
-from reports.cli import DEFAULT_REPORTS, report_after_run, report_path
+from reports.cli import DEFAULT_REPORTS, publish_day, report_path
+from reports.data import open_source
 
 DEMO_OUTPUT = DEFAULT_OUTPUT
 """The demo's Parquet output: the folder the report, drift, email and query commands read by default."""
@@ -54,7 +55,7 @@ def run_demo(output: str = DEMO_OUTPUT, beam_args: list[str] | None = None,
         raise RuntimeError(f"the demo writes to a local folder, not {output}")
     print(format_summary(outcome))
     health = report_health(outcome, "demo")
-    status = report_after_run(output, outcome.run.run_date, [], out=reports)
+    status = publish_day(open_source(output), outcome.run.run_date.isoformat(), [], out=reports)
     report = report_path(Path(reports), outcome.run.run_date)
     if status == EXIT_OK:
         print(next_steps(output, reports, report, outcome.run.run_date.isoformat()))

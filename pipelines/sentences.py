@@ -100,18 +100,19 @@ def _pysbd_segments(text: str, language: str) -> list[str]:
 
 
 def _balanced(text: str) -> bool:
-    """Whether `text` has an even number of double quotes and every bracket pair closed in order."""
-    return text.count('"') % 2 == 0 and all(_closed_in_order(text, open_, close)
+    """Whether `text` has an even number of double quotes, every bracket pair closed in order, and no
+    quote opened inside another (pysbd reads nested quotes as one span, whatever closes them)."""
+    return text.count('"') % 2 == 0 and all(_closed_in_order(text, open_, close, 1 if open_ == "“" else None)
                                              for open_, close in _PAIRED_MARKS)
 
 
-def _closed_in_order(text: str, open_: str, close: str) -> bool:
+def _closed_in_order(text: str, open_: str, close: str, max_depth: int | None = None) -> bool:
     if open_ not in text and close not in text:
         return True
     depth = 0
     for char in text:
         depth += (char == open_) - (char == close)
-        if depth < 0:
+        if depth < 0 or (max_depth is not None and depth > max_depth):
             return False
     return depth == 0
 
