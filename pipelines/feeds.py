@@ -34,6 +34,8 @@ from pipelines.urls import canonicalize_url, make_article_id, validate_article_u
 FEED_KEYS = ("name", "url", "source", "tags", "tickers", "enabled")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 STAGE = "feeds"
+BLOCKED = "blocked_private_address"
+"""The reason of a feed whose address the guard refused (its own reason, not `feed_unreachable`)."""
 
 
 class FeedsFileError(ValueError):
@@ -259,8 +261,10 @@ class _ReadFeedBatch(ConcurrentFetchFn):
               download: tuple[bytes, str | None] | FetchError) -> Iterator[FeedEntry | TaggedOutput]:
         if isinstance(download, FetchError):
             self._feeds_unreachable.inc()
+            # A feed the address guard refused says so; any other download failure is feed_unreachable.
+            reason = download.reason if download.reason == BLOCKED else "feed_unreachable"
             yield TaggedOutput("failures", _failure(
-                config, "feed_unreachable", str(download), http_status=download.http_status,
+                config, reason, str(download), http_status=download.http_status,
                 extra={"fetch_reason": download.reason}))
             return
         body, base = download
@@ -294,7 +298,8 @@ class ReadFeeds(beam.PTransform):
 
     Returns a `DoOutputsTuple` with the main output named `entries` (FeedEntry, with
     `canonical_url` and `article_id` filled) and the tagged output `failures` (Failure rows of
-    stage "feeds": `feed_unreachable` with the fetch reason in `detail` and in
+    stage "feeds": `blocked_private_address` for a feed the address guard refused, else
+    `feed_unreachable`, with the fetch reason in `detail` and in
     `extra["fetch_reason"]`, `feed_malformed`, `entry_invalid`). Use either
 
         feeds = pipeline | ReadFeeds(configs, settings)

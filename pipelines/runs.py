@@ -68,7 +68,7 @@ def _count_each(sources: dict[str, beam.PCollection]) -> beam.PCollection:
 
 
 def _is_feed_level(failure: Failure) -> bool:
-    return failure.stage == "feeds" and failure.reason in {"feed_unreachable", "feed_malformed"}
+    return failure.stage == "feeds" and not is_entry_level(failure)
 
 
 def _entries_total(row: dict) -> dict:

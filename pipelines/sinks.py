@@ -15,7 +15,7 @@ import apache_beam as beam
 
 from model.predict import Prediction
 from pipelines.commits import commit_date, run_folder
-from pipelines.records import Failure, Sentence
+from pipelines.records import REJECTED_ENTRY_REASONS, Failure, Sentence
 from pipelines.schema import TABLES, arrow_schema
 
 
@@ -30,13 +30,12 @@ def sentence_row(classified: tuple[Sentence, Prediction, str], run_date: date) -
     }
 
 
-ENTRY_LEVEL_STAGES = frozenset({"feeds", "scrape"})
-
-
 def is_entry_level(failure: Failure) -> bool:
-    """Whether the failure stands for one feed entry (a whole-feed or model failure does not)."""
-    return failure.stage in ENTRY_LEVEL_STAGES and failure.reason not in {"feed_unreachable",
-                                                                         "feed_malformed"}
+    """Whether the failure stands for one feed entry: every scrape failure, and the feeds stage's
+    rejected entries (a whole-feed, sentence-cap or model failure does not)."""
+    if failure.stage == "feeds":
+        return failure.reason in REJECTED_ENTRY_REASONS
+    return failure.stage == "scrape"
 
 
 def failure_row(failure: Failure, run_id: str, run_date: date) -> dict:

@@ -245,5 +245,5 @@ def test_an_unreachable_feed_names_the_fetch_reason(site: LocalSite) -> None:
         details = feeds.failures | beam.Map(lambda failure: (failure.reason, failure.detail.split(":")[0],
                                                              failure.extra["fetch_reason"]))
         blocked = "blocked_private_address"
-        assert_that(details, equal_to([("feed_unreachable", blocked, blocked)]))
+        assert_that(details, equal_to([(blocked, blocked, blocked)]))
         assert_that(feeds.entries, equal_to([]), label="no entries")

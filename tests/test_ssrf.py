@@ -114,8 +114,8 @@ def test_the_pipeline_never_connects_to_a_private_address(internal: LocalSite, t
     assert scrape == dict.fromkeys(links.values(), "blocked_private_address")
     feed_rows = {row["feed"]: (row["reason"], row["detail"].split(":")[0])
                  for row in failures if row["stage"] == "feeds"}
-    assert feed_rows == {"on-a-private-address": ("feed_unreachable", "blocked_private_address"),
-                         "on-the-internal-service": ("feed_unreachable", "blocked_private_address")}
+    assert feed_rows == {"on-a-private-address": ("blocked_private_address", "blocked_private_address"),
+                         "on-the-internal-service": ("blocked_private_address", "blocked_private_address")}
     assert outcome.runs_row["articles"] == 1
     assert internal.requests == [] and via_localhost == []
 
