@@ -97,13 +97,13 @@ def demo_data(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> De
 def same_day_reference(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A drift reference predicted by the run's model on the run's own sentences: nothing drifts."""
     import duckdb
+    from committed import parquet_scan
 
     from model.predict import SentimentClassifier
     from model.reference import write_reference
 
     texts = [row[0] for row in duckdb.execute(
-        "SELECT text FROM read_parquet(?) ORDER BY sentence_id",
-        [str(demo_data.data / "sentences" / "*" / "*.parquet")]).fetchall()]
+        f"SELECT text FROM {parquet_scan(demo_data.data, 'sentences')} ORDER BY sentence_id").fetchall()]
     path = tmp_path_factory.mktemp("reference") / "reference_predictions.parquet"
     write_reference(SentimentClassifier.load(demo_data.model, threads=1), texts, path)
     return path

@@ -280,6 +280,6 @@ def serve_story_feed(site: FaultSite, count: int, delay: float = 0.0) -> None:
     """`/feeds/news.xml` lists stories 0..count-1 (each `delay` s slow) and a 404; every story page is served."""
     for index in range(count):
         site.add(f"/news/story-{index}", article_html(f"Story {index}", index), delay=delay)
-    items = [{"title": f"Story {i}", "link": site.url(f"/news/story-{i}"), "guid": f"s{i}"} for i in range(count)]
-    items.append({"title": "Gone", "link": site.url("/missing"), "guid": "gone"})
+    items = [RssItem(f"Story {i}", site.url(f"/news/story-{i}"), f"s{i}") for i in range(count)]
+    items.append(RssItem("Gone", site.url("/missing"), "gone"))
     site.add("/feeds/news.xml", rss(items), content_type="application/rss+xml")

@@ -48,8 +48,11 @@ def test_the_flex_template_main_builds_the_whole_job_for_dataflow_without_submit
         assert stage in names
     for table in TABLES:
         title = table.capitalize()
-        assert {f"WriteBigQuery/{title}ToJson", f"WriteBigQuery/Load{title}",
-                f"WriteBigQuery/Clear{title}IfEmpty"} <= names
+        assert {f"WriteBigQuery/{title}ToJson", f"WriteBigQuery/Stage{title}"} <= names
+    (commit,) = [t for t in pipeline.components.transforms.values()
+                 if t.unique_name == "WriteBigQuery/CommitRunDate"]
+    # one side input per table for its load jobs and one for its copy jobs: the commit waits for all
+    assert len(commit.inputs) == 1 + 2 * len(TABLES)
     images = [env.payload for env in pipeline.components.environments.values()]
     assert any(IMAGE.encode() in payload for payload in images)
 
@@ -146,22 +149,6 @@ def test_metadata_regexes_refuse_bad_values(name, bad):
 def test_the_dataset_regex_is_the_one_the_pipeline_uses():
     (regex,) = next(p for p in METADATA["parameters"] if p["name"] == "bigquery_dataset")["regexes"]
     assert regex == f"^{DATASET_PATTERN}$"
-
-
-def test_the_scheduled_launch_passes_only_declared_parameters_with_valid_values():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("launch_body", ROOT / "deploy" / "launch_body.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    body = module.launch_body({"TEMPLATE": "gs://b/templates/finsent.json", "OUTPUT": "gs://my-bucket/data",
-                               "IMAGE": IMAGE, "WORKER_SA": "finsent-worker@p.iam.gserviceaccount.com",
-                               "BUCKET": "my-bucket", "DATASET_SPEC": "my-project:finsent"})
-    declared = {p["name"]: p["regexes"][0] for p in METADATA["parameters"]}
-    for name, value in body["launchParameter"]["parameters"].items():
-        assert re.fullmatch(declared[name], value), name
-    assert "run_date" not in body["launchParameter"]["parameters"]  # each launch processes its own day
-    assert body["launchParameter"]["environment"]["tempLocation"].startswith("gs://my-bucket/")
 
 
 def test_dockerfile_matches_the_pinned_beam_and_python_and_copies_what_the_launcher_needs():

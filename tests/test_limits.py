@@ -12,10 +12,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 from faultsite import FETCH_DEADLINE, FaultSite, article_html, fast_run_args, rss, write_feeds_yaml
+from helpers import read_rows
 from test_cli import finsent
+
+from finsent_demo.fakesite import RssItem
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_DATE = "2026-11-24"
@@ -60,7 +62,7 @@ class LimitRun:
 
 
 def entries(site: FaultSite, paths: list[str]) -> bytes:
-    return rss([{"title": path, "link": site.url(path), "guid": path} for path in paths])
+    return rss([RssItem(path, site.url(path), path) for path in paths])
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +90,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> LimitRun:
         hits = {path: site.hits(path) for path in [*long_paths, *(f"/hop-{hop}" for hop in range(HOPS + 1))]}
         hop_times = [time for hop in range(HOPS + 1) for time in site.hit_times(f"/hop-{hop}")]
         urls = {path: site.url(path) for path in [*long_paths, "/wordy", "/padded", "/hop-0"]}
-    rows = {table: pq.read_table(output / table).to_pylist() for table in ("articles", "failures", "runs")}
+    rows = {table: read_rows(output, table) for table in ("articles", "failures", "runs")}
     return LimitRun(done, rows, hits, hop_times, urls)
 
 

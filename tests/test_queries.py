@@ -6,18 +6,30 @@ each query's answer is checked against the Parquet rows read directly.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import subprocess
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from helpers import DemoRun, read_rows
+from test_cli import FINSENT
 
 from finsent.cli import main
 from finsent_demo.corpus import load_corpus
 from pipelines.schema import TABLES
-from reports.sql import bigquery_job_config, bind_params, load_query, shipped_queries, to_duckdb
+from reports.sql import (
+    QueryResult,
+    bigquery_job_config,
+    bind_params,
+    format_result,
+    load_query,
+    shipped_queries,
+    to_duckdb,
+)
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +110,9 @@ def test_most_negative_articles_are_the_lowest_scores_with_their_negative_eviden
         negative = [e["text"] for e in sorted(by_id[row["article_id"]]["evidence"] or [], key=lambda e: e["score"])
                     if e["label"] == "negative"]
         assert row["negative_evidence"] == (" | ".join(negative) if negative else None)
+        article = by_id[row["article_id"]]
+        assert row["title_label"] == article["title_label"]
+        assert row["title_score"] == pytest.approx(round(article["title_score"], 4))
     assert len(query(capsys, demo, "most_negative_articles")) == min(10, len(demo["articles"]))
 
 
@@ -208,9 +223,14 @@ def test_bigquery_runs_get_the_same_parameters_typed_and_the_dataset_as_default(
         ("run_date", "DATE", date(2026, 11, 23)), ("days", "INT64", 3)]
 
 
-def test_bigquery_needs_a_dataset(capsys):
-    assert main(["query", "runs_overview", "--param", "run_date=2026-11-23", "--bigquery"]) == 2
-    assert "--bigquery needs --bigquery_dataset" in capsys.readouterr().err
+def test_a_malformed_bigquery_dataset_exits_2_with_the_expected_form(capsys):
+    assert main(["query", "runs_overview", "--param", "run_date=2026-11-23", "--bigquery_dataset", "finsent"]) == 2
+    assert "--bigquery_dataset must be PROJECT:DATASET" in capsys.readouterr().err
+
+
+def test_parquet_and_bigquery_are_one_or_the_other(capsys, tmp_path):
+    assert main(["query", "runs_overview", "--data", str(tmp_path), "--bigquery_dataset", "my-project:finsent"]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 # --- data folders and output formats ------------------------------------------------------------
@@ -242,3 +262,26 @@ def test_a_sql_file_path_runs_too(capsys, demo, tmp_path: Path):
     path.write_text("-- How many sentences.\nSELECT COUNT(*) AS n FROM sentences WHERE run_date = @run_date\n")
     (row,) = query(capsys, demo, str(path))
     assert row["n"] == len(demo["sentences"])
+
+
+def test_csv_output_neutralises_spreadsheet_formulas(tmp_path: Path):
+    """Scraped titles are untrusted: a cell that a spreadsheet would run as a formula is quoted."""
+    cells = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab",
+             "Plain title", "a=b"]
+    values = ", ".join("(" + "'" + cell.replace("'", "''") + "')" for cell in cells)
+    path = tmp_path / "titles.sql"
+    path.write_text("-- Titles that look like formulas.\n"
+                    f"SELECT title, -1.5 AS score FROM (VALUES {values}) AS t(title)\n")
+    (tmp_path / "data").mkdir()
+    done = subprocess.run([FINSENT, "query", str(path), "--data", str(tmp_path / "data"), "--format", "csv"],
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout.decode("utf-8"), newline="")))
+    assert rows[0] == ["title", "score"]
+    assert [row[0] for row in rows[1:]] == ["'" + cell for cell in cells[:5]] + cells[5:]
+    assert {row[1] for row in rows[1:]} == {"-1.5"}  # numbers stay numbers
+
+
+def test_a_carriage_return_prefix_is_neutralised_too():
+    text = format_result(QueryResult(["title"], [("\rcmd",), (None,)]), "csv")
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [["title"], ["'\rcmd"], [""]]

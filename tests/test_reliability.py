@@ -11,14 +11,13 @@ import sys
 import time
 import tracemalloc
 from dataclasses import dataclass
+from datetime import date
 from itertools import pairwise
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
-from committed import parquet_scan
+from committed import commit_rows, parquet_scan
 from faultsite import (
     ARTICLE,
     CHARSET_TEXT,
@@ -34,8 +33,9 @@ from faultsite import (
     install_faults,
     write_feeds_yaml,
 )
-from helpers import read_rows, stray_run_folders
+from helpers import read_rows
 
+from pipelines.commits import read_table
 from pipelines.feeds import parse_feed
 from pipelines.records import FeedConfig
 from pipelines.runner import RunOutcome, run_pipeline
@@ -70,7 +70,7 @@ class Observed:
 
 
 def all_rows(output: Path) -> dict[str, list[dict]]:
-    """Every committed row of every table, found through the dates' manifests as readers find them."""
+    """Every committed row of every table, through the readers' glob `run_date=*/*.parquet`."""
     return {table: read_rows(output, table) for table in TABLES}
 
 
@@ -190,7 +190,6 @@ def test_after_the_rerun_no_row_is_stored_twice(observed: Observed) -> None:
         total, distinct = connection.execute(
             f"SELECT count(*), count(DISTINCT {key}) FROM {parquet_scan(observed.output, table)}").fetchone()
         assert total == distinct == len(observed.first.rows[table]), table
-    assert not stray_run_folders(observed.output), "run folders left behind"
 
 
 # --- hostile feeds -------------------------------------------------------------------------------
@@ -234,17 +233,16 @@ def run_stored_feed(folder: Path, entries: int) -> tuple[float, dict]:
         output = folder / "data"
         store_earlier_articles(output, [make_article_id(canonicalize_url(f"{prefix}{n}")) for n in range(entries)])
         argv = [*fast_run_args(site), "--feeds", str(feeds), "--output", str(output), "--run_date", RUN_DATE,
-                "--max_body_bytes", "5000000"]  # the 10,000-entry feed is 1.7 MB
+                "--max_body_bytes", "5000000",  # the 10,000-entry feed is 1.7 MB
+                "--max_entries_per_feed", str(entries)]  # all of them, past the default cap
         peak_mb = run_child_measuring_rss(argv)
-    (runs,) = pq.read_table(output / "runs").to_pylist()
+    (runs,) = read_table(str(output), "runs").to_pylist()
     return peak_mb, runs
 
 
 def store_earlier_articles(output: Path, article_ids: list[str]) -> None:
-    """An `articles` partition of an earlier date holding `article_ids` (only the column dedupe reads)."""
-    folder = output / "articles" / "run_date=2026-11-22"
-    folder.mkdir(parents=True)
-    pq.write_table(pa.table({"article_id": article_ids}), folder / "part-00000-of-00001.parquet")
+    """A committed earlier date whose articles hold `article_ids` (only the column dedupe reads)."""
+    commit_rows(output, date(2026, 11, 22), "earlier", {"articles": {"article_id": article_ids}})
 
 
 def run_child_measuring_rss(argv: list[str]) -> float:

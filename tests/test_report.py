@@ -5,14 +5,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import itertools
+import json
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 import lxml.html
+import pyarrow.parquet as pq
 import pytest
-from committed import copy_date, parquet_scan
+from committed import committed_files, copy_date, parquet_scan
 from helpers import shipped, shown_as
 
 from finsent.cli import main
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 
 
 def query(data: Path, sql: str, *params) -> list[tuple]:
-    """Run `sql` with each table of `TABLES` ({articles}, {sentences}, ...) as its committed Parquet files."""
+    """Run `sql` with each table of `TABLES` ({articles}, {sentences}, ...) over its committed Parquet files."""
     tables = {name: parquet_scan(data, name) for name in TABLES}
     return duckdb.execute(sql.format(**tables), list(params)).fetchall()
 
@@ -144,6 +146,26 @@ def test_most_positive_articles_are_the_highest_scores(page, demo_data: DemoData
     assert shown == expected
 
 
+def test_article_items_show_the_title_label_and_the_footnote_says_it_is_not_in_the_score(page, demo_data: DemoData):
+    rows = query(demo_data.data, "SELECT title, title_label, title_score FROM {articles} WHERE run_date = ? "
+                 "AND score IS NOT NULL", demo_data.date)
+    shown = 0
+    for title, title_label, title_score in rows:
+        # Article items (most positive / most negative): the title's link, then a meta line with the score.
+        items = [a.getparent() for a in page.xpath("//a") if a.text_content() == title]
+        for item in items:
+            metas = [div.text_content() for div in item.xpath("./div")
+                     if "· score " in " ".join(div.text_content().split())]
+            if not metas:
+                continue  # the same title linked from another section (movers, watchlist)
+            meta = metas[0]
+            assert f"title {title_label} {signed(title_score, 2)}" in " ".join(meta.split())
+            shown += 1
+    assert shown >= 2
+    definitions = " ".join(page.get_element_by_id("definitions").text_content().split())
+    assert "Title: classified on its own and shown beside the score, not averaged into it" in definitions
+
+
 def test_charts_are_embedded_png_data_uris(page):
     sources = [img.get("src") for img in page.xpath("//img")]
     assert len(sources) == 4
@@ -175,6 +197,24 @@ def test_trend_places_articles_on_their_publication_day_once(demo_data: DemoData
         assert points[day].net_sentiment == pytest.approx(net)
     trend = shipped(data, "sentiment_trend", run_date=demo_data.date)
     assert [(row["day"], row["stories"]) for row in trend] == [(p.day, p.articles) for p in points.values()]
+
+
+def test_partitions_written_before_the_title_columns_read_them_as_null(demo_data: DemoData, tmp_path: Path,
+                                                                       capsys):
+    data = tmp_path / "data"
+    shutil.copytree(demo_data.data, data)
+    old_day = dt.date(2026, 11, 22)
+    copy_date(data, demo_data.date, old_day)
+    (old,) = committed_files(data, old_day, "articles")  # rewritten as a file from before the title columns
+    table = pq.read_table(old)
+    pq.write_table(table.drop_columns([n for n in table.column_names if n.startswith("title_")]), old)
+    window = ParquetSource(data).read("articles", old_day, demo_data.date, ARTICLE_COLUMNS)
+    by_date = window.groupby("run_date")["title_label"].apply(lambda labels: labels.notna().sum())
+    assert by_date[old_day] == 0 and by_date[demo_data.date] > 0
+    assert main(["query", "most_negative_articles", "--data", str(data), "--format", "json",
+                 "--param", "run_date=2026-11-22"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and all(row["title_label"] is None for row in rows)
 
 
 def test_unknown_date_and_missing_data_are_clear_errors(demo_data: DemoData, tmp_path: Path, capsys):
