@@ -80,11 +80,14 @@ def add_email_options(parser: argparse.ArgumentParser) -> None:
                         help="default $FINSENT_SMTP_SECURITY, else starttls")
 
 
-def output_folder(out: str) -> Path:
-    """The `--out` folder, created if needed; a clear error when it is a file or cannot be created."""
+def output_folder(out: str, create: bool = True) -> Path:
+    """The `--out` folder, created if needed (unless `create` is false: only checked, so a command
+    refused later writes nothing); a clear error when it is a file or cannot be created."""
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise FinsentError(f"--out {out}: is a file, not a folder")
+    if not create:
+        return folder
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -171,7 +174,7 @@ def _source(args: argparse.Namespace, smtp: tuple | None = None) -> ResultsSourc
     and, when an email is to go, every SMTP setting (`smtp`: host, port, security, sender, user)."""
     from reports.data import open_source
 
-    output_folder(args.out)
+    output_folder(args.out, create=False)
     if smtp is not None:
         from reports.smtp import smtp_settings
 
