@@ -38,6 +38,10 @@ def committed_files(root: Path, day: date, table: str) -> list[Path]:
 
 def parquet_scan(root: Path | str, table: str) -> str:
     """A DuckDB `read_parquet(...)` over the committed files of `table` (every date), as SQL text."""
-    files = [str(Path(root) / relative) for commit in read_commits(str(root)).values()
-             for relative in commit.files[table]]
-    return f"read_parquet({files!r}, hive_partitioning = true)"
+    return f"read_parquet({committed_paths(root, table)!r}, hive_partitioning = true)"
+
+
+def committed_paths(root: Path | str, table: str) -> list[str]:
+    """The committed files of `table` (every date), as the paths a `read_parquet(?)` parameter takes."""
+    return [str(Path(root) / relative) for commit in read_commits(str(root)).values()
+            for relative in commit.files[table]]

@@ -16,6 +16,7 @@ import duckdb
 import lxml.html
 import pandas as pd
 import pytest
+from committed import committed_paths
 from helpers import shipped, shown_as
 
 from reports.charts import MAX_DATE_LABELS, trend_chart
@@ -121,7 +122,7 @@ def test_each_mover_shows_the_article_and_sentences_that_moved_it(page, demo_dat
         day, source = duckdb.execute(
             "SELECT coalesce(CAST(published_at AS DATE), run_date), source FROM read_parquet(?) "
             "WHERE coalesce(nullif(final_url, ''), url) = ?",
-            [str(demo_data.data / "articles" / "*" / "*.parquet"), link.get("href")]).fetchall()[0]
+            [committed_paths(demo_data.data, "articles"), link.get("href")]).fetchall()[0]
         assert day == demo_data.date  # the article is of the day that moved it
         if row["kind"] == "source":
             assert source == row["mover"]
@@ -131,8 +132,8 @@ def test_each_mover_shows_the_article_and_sentences_that_moved_it(page, demo_dat
             count, = duckdb.execute(
                 "SELECT count(*) FROM read_parquet(?) m JOIN read_parquet(?) s USING (sentence_id) "
                 "WHERE m.ticker = ? AND s.text = ?",
-                [str(demo_data.data / "mentions" / "*" / "*.parquet"),
-                 str(demo_data.data / "sentences" / "*" / "*.parquet"), row["mover"],
+                [committed_paths(demo_data.data, "mentions"),
+                 committed_paths(demo_data.data, "sentences"), row["mover"],
                  sentences[0].text.strip()]).fetchall()[0]
             assert count >= 1
 
@@ -147,7 +148,7 @@ def test_watchlist_comes_first_with_every_article_of_the_day_naming_the_company(
     expected = duckdb.execute(
         "SELECT DISTINCT a.title FROM read_parquet(?) m JOIN read_parquet(?) a USING (article_id) "
         "WHERE m.ticker = ? AND CAST(a.published_at AS DATE) = ? ORDER BY 1",
-        [str(demo_data.data / "mentions" / "*" / "*.parquet"), str(demo_data.data / "articles" / "*" / "*.parquet"),
+        [committed_paths(demo_data.data, "mentions"), committed_paths(demo_data.data, "articles"),
          ticker, demo_data.date]).fetchall()
     assert sorted(a.text_content() for a in item.xpath(".//a")) == [title for title, in expected]
 
@@ -156,8 +157,8 @@ def test_a_quiet_watchlist_company_says_so_and_when_it_was_last_named(watched, d
     item = watched[0].get_element_by_id(f"watch-{QUIET}")
     last_day, = duckdb.execute(
         "SELECT max(CAST(a.published_at AS DATE)) FROM read_parquet(?) m JOIN read_parquet(?) a USING (article_id) "
-        "WHERE m.ticker = ?", [str(demo_data.data / "mentions" / "*" / "*.parquet"),
-                                str(demo_data.data / "articles" / "*" / "*.parquet"), QUIET]).fetchall()[0]
+        "WHERE m.ticker = ?", [committed_paths(demo_data.data, "mentions"),
+                                committed_paths(demo_data.data, "articles"), QUIET]).fetchall()[0]
     assert last_day < demo_data.date
     assert f"No article published {demo_data.date} names it; last named {last_day} in" in text(item)
 
