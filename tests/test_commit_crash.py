@@ -28,6 +28,8 @@ from pipelines.schema import TABLES
 from reports.data import ParquetSource
 from reports.sql import open_duckdb
 
+pytestmark = pytest.mark.slow  # these tests run the whole pipeline in a subprocess
+
 RUN_DATE = "2026-11-23"
 DAY = date.fromisoformat(RUN_DATE)
 REPO = Path(__file__).resolve().parents[1]

@@ -19,6 +19,8 @@ from test_cli import finsent
 
 from finsent_demo.fakesite import RssItem
 
+pytestmark = pytest.mark.slow  # these tests run the whole pipeline in a subprocess
+
 REPO = Path(__file__).resolve().parents[1]
 RUN_DATE = "2026-11-24"
 LONG_FEED, ENTRY_CAP = 12, 5

@@ -114,6 +114,7 @@ def test_the_teacher_only_distils_the_registers_it_is_given():
                                0.2 * np.array([1, 0, 0]) + 0.8 * teacher[1], atol=1e-6)
 
 
+@pytest.mark.slow
 def test_evaluate_reports_and_writes_all_three_test_sets(tiny_artifact: Path, tmp_path: Path):
     import subprocess
     import sys

@@ -51,6 +51,7 @@ def run_analyze(page: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_analyze_shows_the_title_label_of_an_english_page_only():
     english = run_analyze("en_markets_news.html")
     assert english.returncode == 0, english.stderr

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 from faultsite import FaultSite, fast_run_args, serve_story_feed, write_feeds_yaml
 
 import pipelines
@@ -33,6 +34,7 @@ def sdk_workers(launcher: psutil.Process) -> list[psutil.Process]:
     return found
 
 
+@pytest.mark.slow
 def test_workers_exit_within_seconds_of_the_launcher_being_killed(tmp_path: Path) -> None:
     with FaultSite() as site:
         serve_story_feed(site, STORIES, delay=5)
