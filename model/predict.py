@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,22 +20,8 @@ from model.artifact import ModelArtifactError, read_artifact_meta
 from model.base_encoder import base_encoder_dir
 from model.data import LABELS
 from model.network import SentimentNetwork, network_from_artifact
+from model.prediction import Prediction
 from model.tokenization import encode_batch, load_tokenizer
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """The label of one sentence and the model's probability for each label."""
-
-    label: str
-    p_negative: float
-    p_neutral: float
-    p_positive: float
-
-    @property
-    def score(self) -> float:
-        """P(positive) − P(negative), in [−1, 1]."""
-        return self.p_positive - self.p_negative
 
 
 def quantize_for_cpu(network: nn.Module) -> nn.Module:

@@ -9,17 +9,15 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from finsent.errors import FinsentError
-from model.predict import SentimentClassifier
-from pipelines.classify import in_article_order, predict_article
+from pipelines.classify import classify_article, load_classifier
 from pipelines.extract import EmptyTextError
 from pipelines.fetch import Fetcher, FetchError, FetchResponse
-from pipelines.mentions import COMPANIES_FILE, MentionMatcher, article_entities, load_companies, mention_row
-from pipelines.records import Article, FeedEntry
-from pipelines.runs import ENGLISH
-from pipelines.score import Classified, article_row
+from pipelines.mentions import COMPANIES_FILE, MentionMatcher, detect_mentions, load_companies
+from pipelines.records import FeedEntry
+from pipelines.score import score_article
 from pipelines.scrape import page_to_article
-from pipelines.sentences import article_sentences, title_sentences
-from pipelines.settings import FetchSettings, MentionSettings, RunSettings
+from pipelines.sentences import split_article
+from pipelines.settings import FetchSettings, RunSettings
 from pipelines.urls import canonicalize_url, make_article_id
 
 
@@ -40,7 +38,10 @@ def load_page(target: str, settings: FetchSettings) -> FetchResponse:
 
 
 def analyze(target: str, settings: RunSettings | None = None) -> dict:
-    """The `articles` row of one page, with `sentences` holding each sentence's prediction."""
+    """The `articles` row of one page, with `sentences` holding each sentence's prediction.
+
+    The page goes through a run's per-article chain: split, classify, detect mentions, score.
+    """
     settings = settings or RunSettings()
     page = load_page(target, settings.fetch)
     url = page.final_url if page.final_url.startswith("http") else target
@@ -51,28 +52,11 @@ def analyze(target: str, settings: RunSettings | None = None) -> dict:
         article = page_to_article(entry, page, settings.scrape.min_article_chars, datetime.now(timezone.utc))
     except EmptyTextError as error:
         raise FinsentError(f"{target}: {error}") from error
-    sentences = article_sentences(article, settings.sentences) if article.language == ENGLISH else []
-    classifier = SentimentClassifier.load(settings.model.path, threads=settings.model.threads or None,
-                                          batch_size=settings.model.batch_size)
-    ordered = in_article_order(sentences)
-    classified = [(sentence, prediction, classifier.model_version)
-                  for sentence, prediction in zip(ordered, predict_article(classifier, ordered), strict=True)]
-    titles = title_sentences(article) if article.language == ENGLISH else []
-    title = (titles[0], classifier.predict([titles[0].text])[0], classifier.model_version) if titles else None
-    row = article_row(article, classified, "analyze", date.today(), settings.score, title=title)
-    row["entities"] = _entities(classified, article, settings.mentions)
-    row["sentences"] = [{"index": s.index, "text": s.text, "label": p.label, "p_negative": p.p_negative,
-                         "p_neutral": p.p_neutral, "p_positive": p.p_positive} for s, p, _ in classified]
-    return row
-
-
-def _entities(classified: list[Classified], article: Article, settings: MentionSettings) -> list[dict]:
-    """The companies the article mentions, as in the `articles.entities` column of a run."""
-    matcher = MentionMatcher(load_companies(settings.companies or COMPANIES_FILE))
-    found = matcher.article_mentions([sentence.text for sentence, _, _ in classified], article.entry.tickers)
-    rows = [mention_row(mention, item, article.article_id, date.today())
-            for item, mentions in zip(classified, found, strict=True) for mention in mentions]
-    return article_entities(rows, len(classified)) if rows else []
+    classified = classify_article(load_classifier(settings.model), split_article(article, settings.sentences).split)
+    matcher = MentionMatcher(load_companies(settings.mentions.companies or COMPANIES_FILE))
+    tables = score_article(detect_mentions(matcher, classified), "analyze", date.today(), article.article_id,
+                           settings.score)
+    return {**tables.article, "sentences": tables.sentences}
 
 
 def format_analysis(row: dict) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -95,9 +95,14 @@ def filesystem(output: str) -> tuple[pafs.FileSystem, str]:
         return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path.rstrip("/")
 
 
+def relative_run_folder(table: str, run_date: date, run_id: str) -> str:
+    """`<table>/run_date=YYYY-MM-DD/<run_id>`: where run `run_id` writes `table`'s files, under the root."""
+    return f"{table}/{PARTITION_COLUMN}={run_date.isoformat()}/{run_id}"
+
+
 def run_folder(output: str, table: str, run_date: date, run_id: str) -> str:
     """Folder (URI or path, as `output` is) where run `run_id` writes `table`'s files."""
-    return "/".join([output.rstrip("/"), table, f"{PARTITION_COLUMN}={run_date.isoformat()}", run_id])
+    return f"{output.rstrip('/')}/{relative_run_folder(table, run_date, run_id)}"
 
 
 def _date_folder(root: str, table: str, run_date: date) -> str:
@@ -155,26 +160,22 @@ def read_table(output: str, table: str, columns: list[str] | None = None,
 
 # ---- committing -----------------------------------------------------------------------------
 
-def commit_date(output: str, run_id: str, run_date: date) -> DateCommit:
-    """Make run `run_id`'s files the rows of `run_date` in every table, then delete dead runs' files.
+def commit_date(output: str, run_id: str, run_date: date, files: Mapping[str, Sequence[str]]) -> DateCommit:
+    """Make run `run_id`'s `files` (per table, relative to the root) the rows of `run_date`, then
+    delete dead runs' files.
 
     Call it once all of the run's tables are written; the manifest is written last.
     """
+    missing = set(TABLES) - set(files)
+    if missing:
+        raise ValueError(f"commit of {run_date} names no files for {sorted(missing)}")
     fs, root = filesystem(output)
     previous = _read_commit(fs, root, run_date)
-    files = {table: _data_files(fs, root, table, run_date, run_id) for table in TABLES}
-    commit = DateCommit(run_date, run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), files,
-                        previous.run_id if previous else None)
+    commit = DateCommit(run_date, run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        {table: sorted(files[table]) for table in TABLES}, previous.run_id if previous else None)
     write_manifest(fs, _manifest_path(root, run_date), commit.to_json(), run_id)
     remove_dead_runs(fs, root, commit)
     return commit
-
-
-def _data_files(fs: pafs.FileSystem, root: str, table: str, run_date: date, run_id: str) -> list[str]:
-    folder = f"{_date_folder(root, table, run_date)}/{run_id}"
-    return sorted(info.path[len(root) + 1:] for info in _files_under(fs, folder)
-                  if "/" not in info.path[len(folder) + 1:] and info.base_name.endswith(DATA_FILE_SUFFIX)
-                  and not info.base_name.startswith((".", "_")))
 
 
 def _files_under(fs: pafs.FileSystem, folder: str) -> list[pafs.FileInfo]:

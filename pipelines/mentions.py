@@ -18,23 +18,21 @@ All of it is one compiled regular expression per sentence (the names are compile
 
 Per-article entities: for each company, `mentions` = sentences naming it, `sentiment` = mean of
 those sentences' P(positive) − P(negative), `relevance` = their share of the article's classified
-sentences. They go to `articles.entities`; each mentioning sentence is a `mentions` row.
+sentences. They go to `articles.entities` and each mentioning sentence is a `mentions` row
+(both built by ScoreArticles, `pipelines/rows.py`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import apache_beam as beam
 import yaml
-from apache_beam.pvalue import TaggedOutput
 
-from pipelines.records import Article
-from pipelines.score import Classified
+from pipelines.records import ClassifiedArticle, Mention
 from pipelines.settings import MentionSettings
 
 COMPANIES_FILE = Path(__file__).with_name("companies.yaml")
@@ -108,18 +106,6 @@ class Company:
         """The home-exchange symbol, without the exchange suffix (`SAP` for `SAP.DE`)."""
         suffix = EXCHANGES[self.exchange][0]
         return self.ticker[: -len(suffix)] if suffix else self.ticker
-
-
-@dataclass(frozen=True)
-class Mention:
-    """One company found in one sentence; `name`/`exchange` are None for tickers not in the dictionary."""
-
-    ticker: str
-    name: str | None
-    exchange: str | None
-    matched_text: str
-    match_type: str  # cashtag / exchange / name / ticker / learned
-    start: int
 
 
 def local_ticker(symbol: str, exchange: str | None) -> str:
@@ -349,104 +335,44 @@ def _first_per_ticker(mentions: list[Mention]) -> list[Mention]:
     return list(first.values())
 
 
-# --- rows and the Beam stage -----------------------------------------------------------------
+# --- the Beam stage ---------------------------------------------------------------------------
 
-def mention_row(mention: Mention, classified: Classified, story_id: str, run_date: date) -> dict:
-    """The `mentions` table row of one company in one classified sentence."""
-    sentence, prediction, model_version = classified
-    return {
-        "mention_id": f"{sentence.sentence_id}:{mention.ticker}", "article_id": sentence.article_id,
-        "sentence_id": sentence.sentence_id, "story_id": story_id, "run_date": run_date,
-        "ticker": mention.ticker, "name": mention.name, "exchange": mention.exchange,
-        "matched_text": mention.matched_text, "match_type": mention.match_type,
-        "label": prediction.label, "p_negative": prediction.p_negative, "p_neutral": prediction.p_neutral,
-        "p_positive": prediction.p_positive, "score": prediction.score, "model_version": model_version,
-    }
-
-
-def article_entities(rows: Sequence[dict], n_sentences: int) -> list[dict]:
-    """Per company of one article: sentences naming it, their mean score, and their share of all."""
-    by_ticker: dict[str, list[dict]] = {}
-    for row in rows:
-        by_ticker.setdefault(row["ticker"], []).append(row)
-    entities = [
-        {"ticker": ticker, "name": next((r["name"] for r in group if r["name"]), None),
-         "exchange": group[0]["exchange"], "mentions": len(group),
-         "sentiment": sum(r["score"] for r in group) / len(group), "relevance": len(group) / n_sentences}
-        for ticker, group in by_ticker.items()
-    ]
-    return sorted(entities, key=lambda e: (-e["mentions"], e["ticker"]))
-
-
-ANNOTATIONS = "annotations"
+def detect_mentions(matcher: MentionMatcher, classified: ClassifiedArticle) -> ClassifiedArticle:
+    """The article with each sentence's mentions and the feeds' declared tickers that it names."""
+    feed_tickers = classified.article.entry.tickers
+    found = matcher.article_mentions([sentence.text for sentence, _, _ in classified.sentences], feed_tickers)
+    named = {mention.ticker for mentions in found for mention in mentions}
+    declared = dict.fromkeys(matcher.feed_ticker(symbol) for symbol in feed_tickers)
+    return replace(classified, mentions=tuple(tuple(mentions) for mentions in found),
+                   tickers=tuple(ticker for ticker in declared if ticker in named))
 
 
 class _DetectFn(beam.DoFn):
-    def __init__(self, run_date: date, companies: tuple[Company, ...]) -> None:
-        self._run_date, self._companies = run_date, companies
+    def __init__(self, companies: tuple[Company, ...]) -> None:
+        self._companies = companies
         self._matcher: MentionMatcher | None = None
         self._counter = beam.metrics.Metrics.counter("mentions", "mentions")
 
     def setup(self) -> None:
         self._matcher = MentionMatcher(self._companies)
 
-    def process(self, element: tuple[str, dict[str, list]]) -> Iterator:
-        article_id, grouped = element
-        story_id = min(grouped["stories"], default=article_id)
-        articles: list[Article] = grouped["articles"]
-        feed_tickers = articles[0].entry.tickers if articles else ()
-        classified = sorted(grouped["sentences"], key=lambda item: item[0].index)
-        found = self._matcher.article_mentions([s.text for s, _, _ in classified], feed_tickers)
-        rows = [mention_row(mention, item, story_id, self._run_date)
-                for item, mentions in zip(classified, found, strict=True) for mention in mentions]
-        self._counter.inc(len(rows))
-        yield from rows
-        named = {row["ticker"] for row in rows}
-        declared = dict.fromkeys(self._matcher.feed_ticker(symbol) for symbol in feed_tickers)
-        yield TaggedOutput(ANNOTATIONS, (article_id, {
-            "story_id": story_id, "entities": article_entities(rows, len(classified)) if rows else [],
-            "tickers": [ticker for ticker in declared if ticker in named]}))
+    def process(self, classified: ClassifiedArticle) -> Iterator[ClassifiedArticle]:
+        detected = detect_mentions(self._matcher, classified)
+        self._counter.inc(sum(len(mentions) for mentions in detected.mentions))
+        yield detected
 
 
 class DetectMentions(beam.PTransform):
-    """`{"articles": Article, "sentences": Classified, "stories": (article_id, story_id)}` →
-    (`mentions` rows, `(article_id, {"story_id", "entities"})` annotations for every article).
+    """ClassifiedArticle → the same with its `mentions` (per sentence) and declared `tickers` it names.
 
     The company dictionary is read here, in the launcher, and travels with the stage, so a
     `--companies` file need not exist on remote workers and a bad one stops the run before it starts.
     """
 
-    def __init__(self, run_date: date, settings: MentionSettings | None = None) -> None:
+    def __init__(self, settings: MentionSettings | None = None) -> None:
         super().__init__()
-        self._run_date = run_date
         self._companies = load_companies((settings or MentionSettings()).companies or COMPANIES_FILE)
 
-    def expand(self, inputs: dict[str, beam.PCollection]) -> tuple[beam.PCollection, beam.PCollection]:
-        """Group each article's sentences in order and match them with the article's context."""
-        keyed = {
-            "articles": inputs["articles"] | "KeyArticles" >> beam.Map(lambda a: (a.article_id, a)),
-            "sentences": inputs["sentences"] | "KeySentences" >> beam.Map(lambda c: (c[0].article_id, c)),
-            "stories": inputs["stories"],
-        }
-        results = (keyed | "Join" >> beam.CoGroupByKey()
-                   | "Match" >> beam.ParDo(_DetectFn(self._run_date, self._companies))
-                   .with_outputs(ANNOTATIONS, main="mentions"))
-        return results.mentions, results[ANNOTATIONS]
-
-
-def _annotate(element: tuple[str, dict[str, list]]) -> Iterator[dict]:
-    article_id, grouped = element
-    annotation = next(iter(grouped[ANNOTATIONS]), {"story_id": article_id, "entities": [], "tickers": []})
-    for row in grouped["articles"]:
-        yield {**row, **annotation}
-
-
-class AnnotateArticles(beam.PTransform):
-    """`{"articles": article rows, "annotations": DetectMentions' annotations}` → rows with
-    `story_id`, `entities` and `tickers` (the feeds' declared tickers the article names) set."""
-
-    def expand(self, inputs: dict[str, beam.PCollection]) -> beam.PCollection:
-        """Join each article row with its annotation."""
-        keyed = {"articles": inputs["articles"] | "KeyRows" >> beam.Map(lambda r: (r["article_id"], r)),
-                 ANNOTATIONS: inputs[ANNOTATIONS]}
-        return keyed | "Join" >> beam.CoGroupByKey() | "Annotate" >> beam.FlatMap(_annotate)
+    def expand(self, articles: beam.PCollection) -> beam.PCollection:
+        """Match each article's sentences, in order, with the article's context."""
+        return articles | "Match" >> beam.ParDo(_DetectFn(self._companies))

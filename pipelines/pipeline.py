@@ -1,9 +1,13 @@
 """build_pipeline: wires the stages of one run; each stage lives in its own module.
 
-    ReadFeeds → Deduplicate → ScrapeArticles → (English) SplitSentences → ClassifySentences
-                                               (English) TitleSentences → ClassifyTitles
-      → ScoreArticles ─┬─ GroupStories → DetectMentions → AnnotateArticles ─┐
-                       └──────────────────────────────────────────────────────┴→ WriteParquet (+ WriteBigQuery)
+    ReadFeeds → Deduplicate → ScrapeArticles ─┬─ GroupStories (signatures only) ───────┐ side input
+                                              └─ SplitSentences → ClassifySentences → DetectMentions → ScoreArticles
+        → articles, sentences and mentions rows, failures → WriteParquet (+ WriteBigQuery); counts → CountRun
+
+Everything after ScrapeArticles happens per article in one fused chain: the article carries its
+sentences through the model, the mention matcher and the scorer, and leaves as its rows, which
+the workers write bundle by bundle. No sentence-level data crosses a stage boundary; only small
+things are grouped (entry IDs to deduplicate, one story signature per article, counts).
 
 Every stage's failures are flattened into the `failures` table, and `CountRun` (pipelines/runs.py)
 counts each stage into the `runs` row so that entries = articles + failures + duplicates holds.
@@ -19,14 +23,15 @@ from pipelines.bigquery import WriteBigQueryTables
 from pipelines.classify import ClassifySentences
 from pipelines.dedupe import Deduplicate, stored_article_ids
 from pipelines.feeds import ReadFeeds, load_feed_configs
-from pipelines.mentions import AnnotateArticles, DetectMentions
+from pipelines.mentions import DetectMentions
 from pipelines.options import FinsentOptions, run_settings
-from pipelines.runs import ENGLISH, CountRun, RunInfo, options_json
+from pipelines.rows import failure_row
+from pipelines.runs import CountRun, RunInfo, options_json
 from pipelines.schema import TABLES
 from pipelines.score import ScoreArticles
 from pipelines.scrape import ScrapeArticles
-from pipelines.sentences import SplitSentences, title_sentences
-from pipelines.sinks import WriteParquet, failure_row, sentence_row
+from pipelines.sentences import SplitSentences
+from pipelines.sinks import WriteParquet
 from pipelines.stories import GroupStories
 
 
@@ -40,29 +45,23 @@ def build_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, run: RunIn
     entries, feed_failures = pipeline | "ReadFeeds" >> ReadFeeds(configs, settings.fetch, job.max_entries_per_feed)
     unique, duplicates = entries | "Deduplicate" >> Deduplicate(previous)
     articles, scrape_failures = unique | "ScrapeArticles" >> ScrapeArticles(settings.fetch, settings.scrape)
-    english = articles | "EnglishOnly" >> beam.Filter(lambda article: article.language == ENGLISH)
-    sentences, sentence_failures = english | "SplitSentences" >> SplitSentences(settings.sentences)
-    classified, classify_failures = sentences | "ClassifySentences" >> ClassifySentences(settings.model)
-    titles = english | "TitleSentences" >> beam.FlatMap(title_sentences)
-    classified_titles, title_failures = titles | "ClassifyTitles" >> ClassifySentences(settings.model)
-    article_rows = ({"articles": articles, "sentences": classified, "titles": classified_titles}
-                    | "ScoreArticles" >> ScoreArticles(run.run_id, run.run_date, settings.score))
     stories = articles | "GroupStories" >> GroupStories()
-    mentions, annotations = ({"articles": articles, "sentences": classified, "stories": stories}
-                             | "DetectMentions" >> DetectMentions(run.run_date, settings.mentions))
-    article_rows = ({"articles": article_rows, "annotations": annotations}
-                    | "AnnotateArticles" >> AnnotateArticles())
+    split, sentence_failures = articles | "SplitSentences" >> SplitSentences(settings.sentences)
+    classified, classify_failures = split | "ClassifySentences" >> ClassifySentences(settings.model)
+    rows = (classified
+            | "DetectMentions" >> DetectMentions(settings.mentions)
+            | "ScoreArticles" >> ScoreArticles(run.run_id, run.run_date, stories, settings.score))
 
-    failures = ((feed_failures, scrape_failures, sentence_failures, classify_failures, title_failures)
+    failures = ((feed_failures, scrape_failures, sentence_failures, classify_failures)
                 | "AllFailures" >> beam.Flatten())
     tables = {
-        "articles": article_rows,
-        "sentences": classified | "SentenceRows" >> beam.Map(sentence_row, run.run_date),
+        "articles": rows.articles,
+        "sentences": rows.sentences,
+        "mentions": rows.mentions,
         "failures": failures | "FailureRows" >> beam.Map(failure_row, run.run_id, run.run_date),
-        "mentions": mentions,
     }
-    tables["runs"] = ({"entries": entries, "failures": failures, "duplicates": duplicates, "articles": articles,
-                       "article_rows": tables["articles"], "sentence_rows": tables["sentences"]}
+    tables["runs"] = ({"entries": entries, "failures": failures, "duplicates": duplicates,
+                       "article_rows": rows.articles}
                       | "CountRun" >> CountRun(run, len(configs), options_json(options.view_as(FinsentOptions))))
     assert set(tables) == set(TABLES)
     if job.bigquery_dataset:

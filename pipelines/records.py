@@ -8,6 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from model.prediction import Prediction
+
+ENGLISH = "en"
+"""The language code of the articles the model classifies; other languages are kept unclassified."""
+
 
 @dataclass(frozen=True)
 class FeedConfig:
@@ -67,6 +72,46 @@ class Sentence:
     article_id: str
     index: int
     text: str
+
+
+@dataclass(frozen=True)
+class ArticleSentences:
+    """An article with the sentences the model will label: its kept body sentences and its title."""
+
+    article: Article
+    sentences: tuple[Sentence, ...] = ()
+    title: Sentence | None = None
+
+
+Classified = tuple[Sentence, Prediction, str]
+"""A sentence, its prediction and the version of the model that made it."""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One company found in one sentence; `name`/`exchange` are None for tickers not in the dictionary."""
+
+    ticker: str
+    name: str | None
+    exchange: str | None
+    matched_text: str
+    match_type: str  # cashtag / exchange / name / ticker / learned
+    start: int
+
+
+@dataclass(frozen=True)
+class ClassifiedArticle:
+    """An article with its labelled sentences, in order, and its labelled title (None: not classified).
+
+    `mentions` (one tuple per sentence) and `tickers` (the feeds' declared tickers the article
+    names) are filled in by DetectMentions.
+    """
+
+    article: Article
+    sentences: tuple[Classified, ...] = ()
+    title: Classified | None = None
+    mentions: tuple[tuple[Mention, ...], ...] = ()
+    tickers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 import apache_beam as beam
 from apache_beam.pvalue import AsDict, AsSingleton
 
-from pipelines.records import REJECTED_ENTRY_REASONS, Failure
+from pipelines.dedupe import Duplicate
+from pipelines.records import ENGLISH, REJECTED_ENTRY_REASONS, Failure
+from pipelines.rows import is_entry_level, run_row
 from pipelines.settings import option_names
-from pipelines.sinks import is_entry_level
-
-ENGLISH = "en"
 
 
 @dataclass(frozen=True)
@@ -42,47 +42,42 @@ def options_json(values: object) -> str:
 
 
 class _RunRow(beam.DoFn):
-    def __init__(self, run: RunInfo, feeds: int, options: str, count_names: tuple[str, ...]) -> None:
-        self._run, self._feeds, self._options, self._count_names = run, feeds, options, count_names
+    def __init__(self, run: RunInfo, feeds: int, options: str) -> None:
+        self._run, self._feeds, self._options = run, feeds, options
 
-    def process(self, _, counts: dict[str, int], model_version: str):
-        yield {
-            "run_id": self._run.run_id, "run_date": self._run.run_date,
-            "started_at": self._run.started_at, "finished_at": datetime.now(timezone.utc),
-            "feeds": self._feeds, "model_version": model_version or None, "options": self._options,
-            **{name: counts.get(name, 0) for name in self._count_names},
-        }
+    def process(self, _, counts: dict[str, int], model_version: str) -> Iterator[dict]:
+        yield run_row(self._run.run_id, self._run.run_date, self._run.started_at, self._feeds, counts,
+                      model_version, self._options)
 
 
-def _model_version(rows: beam.PCollection) -> beam.PCollection:
-    return (rows
-            | "Versions" >> beam.Map(lambda row: row["model_version"] or "")
-            | "AnyVersion" >> beam.CombineGlobally(lambda versions: max(versions, default="")))
+def _article_counts(row: dict) -> Iterator[tuple[str, int]]:
+    yield "articles", 1
+    yield "sentences", row["n_sentences"]
+    if row["language"] != ENGLISH:
+        yield "non_english", 1
 
 
-def _count_each(sources: dict[str, beam.PCollection]) -> beam.PCollection:
-    """`(name, element count)` of each named PCollection, in one combine (a name with none is absent)."""
-    named = [pcoll | f"Name{name.title().replace('_', '')}" >> beam.Map(lambda _, name=name: name)
-             for name, pcoll in sources.items()]
-    return named | "AllCounted" >> beam.Flatten() | "CountEach" >> beam.combiners.Count.PerElement()
+def _failure_counts(failure: Failure) -> Iterator[tuple[str, int]]:
+    if is_entry_level(failure):
+        yield "failures", 1
+    if failure.stage == "feeds" and failure.reason in REJECTED_ENTRY_REASONS:
+        yield "entries", 1  # read from the feed, but passed on no further
+    elif failure.stage == "feeds":
+        yield "feed_failures", 1
 
 
-def _is_feed_level(failure: Failure) -> bool:
-    return failure.stage == "feeds" and not is_entry_level(failure)
-
-
-def _entries_total(row: dict) -> dict:
-    """entries = usable entries + entries the feeds stage rejected (invalid, or over the feed's limit)."""
-    row = dict(row)
-    row["entries"] = row.pop("usable_entries") + row.pop("rejected_entries")
-    return row
+def _duplicate_counts(duplicate: Duplicate) -> Iterator[tuple[str, int]]:
+    yield "duplicates", 1
+    if duplicate.kind == "already_stored":
+        yield "already_stored", 1
 
 
 class CountRun(beam.PTransform):
     """The run's one `runs` row, from the PCollections of every stage.
 
-    In: `{"entries", "failures", "duplicates", "articles" (Article elements), "article_rows",
-    "sentence_rows"}`. Out: a PCollection of one row dict.
+    In: `{"entries", "failures", "duplicates", "article_rows"}`. Out: a PCollection of one row dict.
+    Each input becomes `(count name, n)` pairs summed by one combine, lifted into the stages that
+    produce them, so only a few partial sums per stage reach it.
     """
 
     def __init__(self, run: RunInfo, feeds: int, options: str) -> None:
@@ -90,23 +85,19 @@ class CountRun(beam.PTransform):
         self._run, self._feeds, self._options = run, feeds, options
 
     def expand(self, stages: dict[str, beam.PCollection]) -> beam.PCollection:
-        """Count each stage's elements in one combine and build the row beside the model version."""
-        failures, duplicates, articles = stages["failures"], stages["duplicates"], stages["articles"]
-        sources = {
-            "usable_entries": stages["entries"],
-            "articles": stages["article_rows"],
-            "failures": failures | "EntryLevel" >> beam.Filter(is_entry_level),
-            "feed_failures": failures | "FeedLevel" >> beam.Filter(_is_feed_level),
-            "duplicates": duplicates,
-            "already_stored": duplicates | "Stored" >> beam.Filter(lambda d: d.kind == "already_stored"),
-            "sentences": stages["sentence_rows"],
-            "non_english": articles | "NonEnglish" >> beam.Filter(lambda a: a.language != ENGLISH),
-            "rejected_entries": failures | "Rejected" >> beam.Filter(
-                lambda f: f.stage == "feeds" and f.reason in REJECTED_ENTRY_REASONS),
-        }
+        """Sum the counts of every stage in one combine and build the row beside the model version."""
+        article_rows = stages["article_rows"]
+        counted = (
+            stages["entries"] | "CountEntries" >> beam.Map(lambda _: ("entries", 1)),
+            stages["failures"] | "CountFailures" >> beam.FlatMap(_failure_counts),
+            stages["duplicates"] | "CountDuplicates" >> beam.FlatMap(_duplicate_counts),
+            article_rows | "CountArticles" >> beam.FlatMap(_article_counts),
+        )
+        counts = counted | "AllCounts" >> beam.Flatten() | "Sum" >> beam.CombinePerKey(sum)
+        model_version = (article_rows
+                         | "Versions" >> beam.Map(lambda row: row["model_version"] or "")
+                         | "AnyVersion" >> beam.CombineGlobally(lambda versions: max(versions, default="")))
         return (stages["entries"].pipeline
                 | "RunStart" >> beam.Create([None])
-                | "RunRow" >> beam.ParDo(_RunRow(self._run, self._feeds, self._options, tuple(sources)),
-                                         counts=AsDict(_count_each(sources)),
-                                         model_version=AsSingleton(_model_version(stages["article_rows"])))
-                | "EntriesTotal" >> beam.Map(_entries_total))
+                | "RunRow" >> beam.ParDo(_RunRow(self._run, self._feeds, self._options),
+                                         counts=AsDict(counts), model_version=AsSingleton(model_version)))

@@ -1,16 +1,18 @@
-"""Sentence splitting and cleaning: Article → Sentence, offline (pysbd), with boilerplate removal.
+"""SplitSentences: Article → its sentences and title (ArticleSentences), offline (pysbd), without boilerplate.
 
 `split_sentences` never loses or invents text: its sentences joined give the input back, up to
 whitespace. English paragraphs get exactly pysbd's cuts, but pysbd reads only the parts of a
 paragraph where a cut is in doubt (plain prose is cut by one regex: ~30× faster).
 `clean_sentences` then drops boilerplate and fragments, `SplitSentences` is the stage (it passes on
-at most `--max_sentences_per_article` per article and records the cut as a failure row).
+at most `--max_sentences_per_article` per article, with the article, and records the cut as a
+failure row).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 import apache_beam as beam
@@ -20,7 +22,7 @@ from apache_beam.pvalue import TaggedOutput
 from pysbd.lang.english import English
 from pysbd.languages import LANGUAGE_CODES
 
-from pipelines.records import Article, Failure, Sentence
+from pipelines.records import ENGLISH, Article, ArticleSentences, Failure, Sentence
 from pipelines.settings import SentenceSettings
 
 STAGE = "sentences"
@@ -241,16 +243,16 @@ def _sentences_with_drops(article: Article, settings: SentenceSettings | None) -
 TITLE_INDEX = -1
 
 
-def title_sentences(article: Article) -> list[Sentence]:
-    """The article's title as one Sentence (ID `{article_id}-title`, index -1); none when it has no title.
+def title_sentence(article: Article) -> Sentence | None:
+    """The article's title as one Sentence (ID `{article_id}-title`, index -1); None when it has no title.
 
     The title is classified on its own, whatever its length: it is what a reader sees first.
     """
     title = " ".join(article.title.split())
     if not title:
-        return []
-    return [Sentence(sentence_id=f"{article.article_id}-title", article_id=article.article_id,
-                     index=TITLE_INDEX, text=title)]
+        return None
+    return Sentence(sentence_id=f"{article.article_id}-title", article_id=article.article_id,
+                    index=TITLE_INDEX, text=title)
 
 
 def article_sentences(article: Article, settings: SentenceSettings | None = None) -> list[Sentence]:
@@ -268,8 +270,33 @@ def truncation_failure(article: Article, kept: int, total: int) -> Failure:
                           f"{kept} are (--max_sentences_per_article)")
 
 
+@dataclass(frozen=True)
+class SplitOutcome:
+    """One article split: what goes to the model, how many sentences the text had after cleaning
+    (`total`, before the cap) and how many were dropped as boilerplate or fragments."""
+
+    split: ArticleSentences
+    total: int = 0
+    dropped: int = 0
+
+    @property
+    def over_limit(self) -> int:
+        """Sentences past the cap, not classified."""
+        return self.total - len(self.split.sentences)
+
+
+def split_article(article: Article, settings: SentenceSettings | None = None) -> SplitOutcome:
+    """An English article's first `max_per_article` sentences and its title; other languages get none."""
+    if article.language != ENGLISH:
+        return SplitOutcome(ArticleSentences(article))
+    settings = settings or SentenceSettings()
+    sentences, dropped = _sentences_with_drops(article, settings)
+    kept = tuple(sentences[:settings.max_per_article])
+    return SplitOutcome(ArticleSentences(article, kept, title_sentence(article)), len(sentences), dropped)
+
+
 class _SplitArticleFn(beam.DoFn):
-    """Article → its first `max_sentences` Sentences, counting kept, dropped and cut sentences."""
+    """Article → ArticleSentences, counting kept, dropped and cut sentences."""
 
     def __init__(self, settings: SentenceSettings) -> None:
         super().__init__()
@@ -279,26 +306,25 @@ class _SplitArticleFn(beam.DoFn):
         self.cut = Metrics.counter(STAGE, "sentences_over_limit")
         self.empty = Metrics.counter(STAGE, "articles_without_sentences")
 
-    def process(self, article: Article) -> Iterator[Sentence | TaggedOutput]:
-        sentences, dropped = _sentences_with_drops(article, self.settings)
-        limit = self.settings.max_per_article
-        if len(sentences) > limit:
-            self.cut.inc(len(sentences) - limit)
-            yield TaggedOutput(FAILURES, truncation_failure(article, limit, len(sentences)))
-            sentences = sentences[:limit]
-        self.kept.inc(len(sentences))
-        self.dropped.inc(dropped)
-        if not sentences:
+    def process(self, article: Article) -> Iterator[ArticleSentences | TaggedOutput]:
+        outcome = split_article(article, self.settings)
+        kept = len(outcome.split.sentences)
+        if outcome.over_limit:
+            self.cut.inc(outcome.over_limit)
+            yield TaggedOutput(FAILURES, truncation_failure(article, kept, outcome.total))
+        self.kept.inc(kept)
+        self.dropped.inc(outcome.dropped)
+        if not kept and article.language == ENGLISH:
             self.empty.inc()
-        yield from sentences
+        yield outcome.split
 
 
 class SplitSentences(beam.PTransform):
-    """PCollection[Article] → PCollection[Sentence]: split, clean, and number each article's sentences.
+    """PCollection[Article] → PCollection[ArticleSentences]: each English article's cleaned, numbered
+    sentences (at most `settings.max_per_article`) and its title, carried with the article.
 
-    At most `settings.max_per_article` per article go on; an article with more also yields a
-    `too_many_sentences` Failure on the `failures` output. Use:
-    `sentences, failures = articles | SplitSentences(settings)`.
+    An article with more sentences also yields a `too_many_sentences` Failure on the `failures`
+    output. Use: `split, failures = articles | SplitSentences(settings)`.
     """
 
     def __init__(self, settings: SentenceSettings | None = None) -> None:
@@ -306,6 +332,6 @@ class SplitSentences(beam.PTransform):
         self.settings = settings or SentenceSettings()
 
     def expand(self, articles: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
-        """Article → Sentence (main output `sentences`) and Failure (`failures`)."""
+        """Article → ArticleSentences (main output `split`) and Failure (`failures`)."""
         return articles | "SplitArticle" >> beam.ParDo(_SplitArticleFn(self.settings)).with_outputs(
-            FAILURES, main="sentences")
+            FAILURES, main="split")

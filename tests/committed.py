@@ -9,26 +9,30 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.commits import commit_date, read_commits, run_folder
+from pipelines.commits import commit_date, read_commits, relative_run_folder, run_folder
 from pipelines.schema import TABLES, arrow_schema
 
 
 def commit_rows(root: Path, day: date, run_id: str, columns: dict[str, dict[str, list]]) -> None:
     """Commit run `run_id` of `day` whose tables hold `columns` (table → column → values; others empty)."""
+    files = {table: [f"{relative_run_folder(table, day, run_id)}/part-00000-of-00001.parquet"] for table in TABLES}
     for table in TABLES:
-        folder = Path(run_folder(str(root), table, day, run_id))
-        folder.mkdir(parents=True)
         rows = pa.table(columns[table]) if table in columns else arrow_schema(table).empty_table()
-        pq.write_table(rows, folder / "part-00000-of-00001.parquet")
-    commit_date(str(root), run_id, day)
+        (root / files[table][0]).parent.mkdir(parents=True)
+        pq.write_table(rows, root / files[table][0])
+    commit_date(str(root), run_id, day, files)
 
 
 def copy_date(root: Path, source: date, target: date) -> None:
     """Commit the rows of `source` again as the rows of `target` (as a re-run on another date would)."""
-    run_id = read_commits(str(root))[source].run_id
+    commit = read_commits(str(root))[source]
     for table in TABLES:
-        shutil.copytree(run_folder(str(root), table, source, run_id), run_folder(str(root), table, target, run_id))
-    commit_date(str(root), run_id, target)
+        shutil.copytree(run_folder(str(root), table, source, commit.run_id),
+                        run_folder(str(root), table, target, commit.run_id))
+    moved = f"/run_date={target.isoformat()}/"
+    commit_date(str(root), commit.run_id, target,
+                {table: [name.replace(f"/run_date={source.isoformat()}/", moved) for name in names]
+                 for table, names in commit.files.items()})
 
 
 def committed_files(root: Path, day: date, table: str) -> list[Path]:
