@@ -1,10 +1,10 @@
-"""ClassifySentences: Beam RunInference over `SentimentClassifier`, one article's sentences at a time.
+"""ClassifySentences: `SentimentClassifier` over each article's sentences and title, one article at a time.
 
 In: `ArticleSentences`. Out: `ClassifiedArticle` (each sentence with its prediction and the model
 version, and the title's own prediction) for every article, and on the `failures` output a
 `Failure` for each article the model could not label (that article goes on unclassified, so it
-still gets its row). The model is loaded once per worker process by RunInference, with
-`ModelSettings.threads` torch threads; torch is imported only there, never in the launcher.
+still gets its row). The model is loaded once per worker process, with `ModelSettings.threads`
+torch threads; torch is imported only there, never in a launcher that does not run the model.
 
 Why per article: int8 dynamic quantization scales activations by the whole batch, so a
 sentence's probabilities depend on which sentences share its batch. Each article's sentences are
@@ -16,11 +16,12 @@ mode, on Dataflow and in `finsent analyze`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import apache_beam as beam
-from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
+from apache_beam.pvalue import TaggedOutput
+from apache_beam.utils import shared
 
 from pipelines import progress
 from pipelines.records import ArticleSentences, ClassifiedArticle, Failure
@@ -58,59 +59,46 @@ def load_classifier(settings: ModelSettings) -> SentimentClassifier:
                                     batch_size=settings.batch_size)
 
 
-class SentimentModelHandler(ModelHandler[ArticleSentences, ClassifiedArticle, "SentimentClassifier"]):
-    """RunInference handler: loads the artifact; labels each article's sentences on their own."""
+class _ClassifyFn(beam.DoFn):
+    """ArticleSentences → ClassifiedArticle; a model error fails that article alone (tagged `failures`)."""
 
-    def __init__(self, settings: ModelSettings | None = None) -> None:
-        super().__init__(min_batch_size=1, max_batch_size=8)
-        self._settings = settings or ModelSettings()
+    def __init__(self, settings: ModelSettings) -> None:
+        self._settings = settings
+        self._shared = shared.Shared()
+        self._model: SentimentClassifier | None = None
 
-    def load_model(self) -> SentimentClassifier:
-        """Load the artifact for CPU inference (int8) in this worker process."""
-        return load_classifier(self._settings)
+    def setup(self) -> None:
+        # one model per worker process, whatever the number of threads and DoFn instances in it
+        self._model = self._shared.acquire(lambda: load_classifier(self._settings), tag=repr(self._settings))
 
-    def run_inference(self, batch: Sequence[ArticleSentences], model: SentimentClassifier,
-                      inference_args: dict[str, Any] | None = None) -> Iterable[PredictionResult]:
-        """One `PredictionResult(ArticleSentences, ClassifiedArticle, model_version)` per article."""
-        results = [PredictionResult(split, classify_article(model, split), model.model_version)
-                   for split in batch]
-        progress.advance("sentences", sum(len(split.sentences) for split in batch))
-        return results
-
-    def get_num_bytes(self, batch: Sequence[ArticleSentences]) -> int:
-        """Text bytes in the batch (for RunInference's metrics)."""
-        return sum(len(sentence.text) for split in batch for sentence in split.sentences)
-
-    def get_metrics_namespace(self) -> str:
-        """Namespace of RunInference's own metrics."""
-        return "finsent_classify"
-
-
-def _failed_articles(failed: tuple[Sequence[ArticleSentences], Exception]) -> Iterable:
-    """Each article of a batch the model failed on: its Failure, and the article unclassified."""
-    batch, error = failed
-    for split in batch:
-        article = split.article
-        yield beam.pvalue.TaggedOutput(FAILURES, Failure(
-            stage="classify", reason="classification_error", feed=article.entry.feed,
-            detail=f"article {article.article_id}: {type(error).__name__}: {error}"[:500]))
-        yield ClassifiedArticle(article)
+    def process(self, split: ArticleSentences) -> Iterator:
+        try:
+            classified = classify_article(self._model, split)
+        except Exception as error:  # any model error becomes this article's failure row
+            article = split.article
+            yield TaggedOutput(FAILURES, Failure(
+                stage="classify", reason="classification_error", feed=article.entry.feed, url=article.url,
+                detail=f"article {article.article_id}: {type(error).__name__}: {error}"[:500]))
+            yield ClassifiedArticle(article)
+            return
+        progress.advance("sentences", len(split.sentences))
+        yield classified
 
 
 class ClassifySentences(beam.PTransform):
-    """ArticleSentences → ClassifiedArticle; articles the model failed on also yield a `failures` Failure.
+    """ArticleSentences → ClassifiedArticle; an article the model fails on also yields a `failures` Failure
+    and goes on unclassified, so it still gets its row.
 
-    Use: `classified, failures = split | ClassifySentences(settings)`.
+    Use: `classified, failures = split | ClassifySentences(settings)`. Not RunInference: in Beam 2.77
+    importing it imports torch (its model manager does), which would cost every launcher ~2 s and
+    ~200 MB for a model it never runs; the model is shared per process the way RunInference does it
+    (`apache_beam.utils.shared`).
     """
 
     def __init__(self, settings: ModelSettings | None = None) -> None:
         super().__init__()
-        self._handler = SentimentModelHandler(settings)
+        self._settings = settings or ModelSettings()
 
-    def expand(self, split: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
-        """Run the model over each article's sentences; pass failed articles on unclassified."""
-        results, dead_letters = split | "RunInference" >> RunInference(self._handler).with_exception_handling()
-        classified = results | "Classified" >> beam.Map(lambda result: result.inference)
-        failed = (dead_letters.failed_inferences
-                  | "FailedArticles" >> beam.FlatMap(_failed_articles).with_outputs(FAILURES, main="articles"))
-        return (classified, failed.articles) | "AllArticles" >> beam.Flatten(), failed[FAILURES]
+    def expand(self, split: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
+        """Run the model over each article's sentences, then over its title."""
+        return split | "Classify" >> beam.ParDo(_ClassifyFn(self._settings)).with_outputs(FAILURES, main="articles")

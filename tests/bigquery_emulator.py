@@ -16,13 +16,14 @@ GEOGRAPHY column).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from processes import free_port, stop_process
 
 REQUIREMENTS = ("bqemulator==1.4.0", "duckdb==2.0.1", "numpy")
 DEFAULT_VENV = Path.home() / ".cache" / "finsent" / "bqemulator-1.4.0"
@@ -48,12 +49,6 @@ def venv_python() -> Path:
     return python
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class BigQueryEmulator:
     """bqemulator on 127.0.0.1 for the duration of a `with` block, in memory; `endpoint` is its URL."""
 
@@ -61,7 +56,7 @@ class BigQueryEmulator:
         self._timeout = startup_timeout
         self._process: subprocess.Popen | None = None
         self._folder = tempfile.TemporaryDirectory(prefix="bqemulator-")
-        self.port = _free_port()
+        self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
 
     @property
@@ -76,7 +71,7 @@ class BigQueryEmulator:
         with open(Path(self._folder.name) / "emulator.log", "wb") as log:
             self._process = subprocess.Popen(
                 [str(python), "-c", START, "start", "--ephemeral", "--rest-host", "127.0.0.1", "--rest-port",
-                 str(self.port), "--grpc-host", "127.0.0.1", "--grpc-port", str(_free_port())],
+                 str(self.port), "--grpc-host", "127.0.0.1", "--grpc-port", str(free_port())],
                 cwd=self._folder.name, env=env, stdout=log, stderr=subprocess.STDOUT)
         self._wait_ready()
         return self
@@ -96,13 +91,8 @@ class BigQueryEmulator:
         raise RuntimeError(f"bqemulator not ready after {self._timeout:.0f} s:\n{self.log[-3000:]}")
 
     def __exit__(self, *exc_info) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        if self._process is not None:
+            stop_process(self._process)
         self._folder.cleanup()
 
 

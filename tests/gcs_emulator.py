@@ -15,14 +15,9 @@ import subprocess
 import sys
 import time
 
+from processes import free_port, stop_process
+
 START_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class GcsEmulator:
@@ -64,10 +59,5 @@ class GcsEmulator:
     def __exit__(self, *exc_info: object) -> None:
         if self._process is None:
             return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop_process(self._process)
         self._process.stderr.close()

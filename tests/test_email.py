@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import re
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import policy
@@ -16,6 +15,7 @@ import lxml.html
 import pytest
 from aiosmtpd.controller import Controller
 from helpers import shipped, shown_as
+from processes import free_port
 
 from finsent.cli import main
 from reports.mail import parse_address
@@ -41,12 +41,6 @@ class Inbox:
             message = email.message_from_bytes(envelope.content, policy=policy.default)
             self.messages.append((list(envelope.rcpt_tos), message))
         return self.reply
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Company mentions: the dictionary, the matcher's rules, its precision/recall, DetectMentions, the demo run."""
+"""Company mentions: the dictionary, the matcher's rules, its precision/recall, DetectMentions and the rows
+ScoreArticles builds from them, the demo run."""
 
 from __future__ import annotations
 
@@ -17,17 +18,18 @@ from committed import parquet_scan
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.predict import Prediction
+from model.prediction import Prediction
 from pipelines.mentions import (
-    AnnotateArticles,
     CompanyDictionaryError,
     DetectMentions,
     MentionMatcher,
-    article_entities,
+    detect_mentions,
     load_companies,
     trie_regex,
 )
-from pipelines.records import Article, FeedEntry, Sentence
+from pipelines.records import Article, ClassifiedArticle, FeedEntry, Sentence
+from pipelines.rows import article_entities
+from pipelines.score import ScoreArticles
 from reports.daily import company_items
 
 LABELLED = Path(__file__).parent / "fixtures" / "mentions_labelled.yaml"
@@ -201,28 +203,38 @@ def test_entity_sentiment_is_the_mean_over_mentioning_sentences_and_relevance_th
         {"ticker": "B", "name": "B plc", "exchange": "LSE", "mentions": 1, "sentiment": 0.5, "relevance": 0.25}]
 
 
-def test_detect_mentions_and_annotate_articles_in_beam():
-    entry = FeedEntry(feed="f", source="s", url="https://example.test/a1", article_id="a1")
+def msft_article() -> ClassifiedArticle:
+    """A classified article naming Microsoft in two of its three sentences; its feed declares MSFT and AAPL."""
+    entry = FeedEntry(feed="f", source="s", url="https://example.test/a1", article_id="a1", tickers=("MSFT", "AAPL"))
     art = Article(entry=entry, article_id="a1", url=entry.url, title="t", text="...", authors=(),
                   published_at=NOW, scraped_at=NOW, language="en", extractor="test")
-    sentences = [classified("a1", 0, "Microsoft (NASDAQ: MSFT) beat estimates.", 0.9, 0.05),
-                 classified("a1", 1, "The outlook was cut.", 0.1, 0.7),
-                 classified("a1", 2, "Microsoft shares fell.", 0.1, 0.8)]
+    return ClassifiedArticle(art, (classified("a1", 0, "Microsoft (NASDAQ: MSFT) beat estimates.", 0.9, 0.05),
+                                   classified("a1", 1, "The outlook was cut.", 0.1, 0.7),
+                                   classified("a1", 2, "Microsoft shares fell.", 0.1, 0.8)))
+
+
+def test_detect_mentions_finds_each_sentences_companies_and_the_declared_tickers_named():
+    found = detect_mentions(MATCHER, msft_article())
+    assert [[(m.ticker, m.match_type) for m in sentence] for sentence in found.mentions] == [
+        [("MSFT", "name")], [], [("MSFT", "name")]]
+    assert found.tickers == ("MSFT",)  # AAPL is declared by the feed but never named
+    assert (found.article, found.sentences, found.title) == (msft_article().article, msft_article().sentences, None)
+
+
+def test_detect_mentions_then_score_articles_write_mention_rows_and_article_entities_in_beam():
     with TestPipeline() as pipeline:
-        mentions, annotations = ({"articles": pipeline | "A" >> beam.Create([art]),
-                                  "sentences": pipeline | "S" >> beam.Create(sentences),
-                                  "stories": pipeline | "St" >> beam.Create([("a1", "a0")])}
-                                 | DetectMentions(RUN_DATE))
-        assert_that(mentions | beam.Map(lambda r: (r["mention_id"], r["story_id"], r["ticker"], r["label"],
-                                                   r["run_date"])),
+        stories = pipeline | "Stories" >> beam.Create([("a1", "a0")])
+        rows = (pipeline | "Classified" >> beam.Create([msft_article()])
+                | DetectMentions() | ScoreArticles("run-1", RUN_DATE, stories))
+        assert_that(rows.mentions | beam.Map(lambda r: (r["mention_id"], r["story_id"], r["ticker"], r["label"],
+                                                        r["run_date"])),
                     equal_to([("a1-0:MSFT", "a0", "MSFT", "positive", RUN_DATE),
                               ("a1-2:MSFT", "a0", "MSFT", "negative", RUN_DATE)]), label="CheckRows")
-        rows = pipeline | "ArticleRows" >> beam.Create([{"article_id": "a1", "title": "t"}])
-        annotated = {"articles": rows, "annotations": annotations} | AnnotateArticles()
-        assert_that(annotated | beam.Map(lambda r: (r["title"], r["story_id"], r["entities"][0]["ticker"],
-                                                    round(r["entities"][0]["sentiment"], 3),
-                                                    round(r["entities"][0]["relevance"], 3))),
-                    equal_to([("t", "a0", "MSFT", 0.075, 0.667)]), label="CheckAnnotated")
+        assert_that(rows.articles | beam.Map(lambda r: (r["title"], r["story_id"], r["tickers"],
+                                                        [e["ticker"] for e in r["entities"]],
+                                                        round(r["entities"][0]["sentiment"], 3),
+                                                        round(r["entities"][0]["relevance"], 3))),
+                    equal_to([("t", "a0", ["MSFT"], ["MSFT"], 0.075, 0.667)]), label="CheckArticle")
 
 
 def test_the_demo_run_writes_mentions_and_article_entities(demo_run):

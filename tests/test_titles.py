@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from model.predict import Prediction
-from pipelines.records import Article, FeedEntry, Sentence
-from pipelines.score import article_row
-from pipelines.sentences import TITLE_INDEX, title_sentences
+from model.prediction import Prediction
+from pipelines.records import Article, ClassifiedArticle, FeedEntry, Sentence
+from pipelines.rows import article_row
+from pipelines.sentences import TITLE_INDEX, split_article, title_sentence
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 
@@ -26,23 +26,29 @@ def make_article(title: str) -> Article:
 
 
 def test_the_title_is_one_sentence_with_its_own_id_and_an_empty_title_none():
-    (title,) = title_sentences(make_article("  Acme shares\n jump 8%  after profit beat "))
+    title = title_sentence(make_article("  Acme shares\n jump 8%  after profit beat "))
     assert title == Sentence("a1-title", "a1", TITLE_INDEX, "Acme shares jump 8% after profit beat")
-    assert title_sentences(make_article(" \n ")) == []
+    assert title_sentence(make_article(" \n ")) is None
+
+
+def test_only_english_articles_carry_their_title_to_the_model():
+    article = make_article("Acme shares jump 8% after profit beat")
+    assert split_article(article).split.title == title_sentence(article)
+    assert split_article(replace(article, language="de")).split.title is None
 
 
 def test_the_title_fills_its_columns_and_stays_out_of_the_score():
     article = make_article("Acme cut to Sell")
-    body = [(Sentence("a1-0000", "a1", 0, "Sales rose."), Prediction("positive", 0.1, 0.2, 0.7), "m1"),
-            (Sentence("a1-0001", "a1", 1, "Costs fell."), Prediction("positive", 0.1, 0.4, 0.5), "m1")]
-    title = (title_sentences(article)[0], Prediction("negative", 0.9, 0.08, 0.02), "m1")
-    row = article_row(article, body, "run", date(2024, 5, 14), title=title)
+    body = ((Sentence("a1-0000", "a1", 0, "Sales rose."), Prediction("positive", 0.1, 0.2, 0.7), "m1"),
+            (Sentence("a1-0001", "a1", 1, "Costs fell."), Prediction("positive", 0.1, 0.4, 0.5), "m1"))
+    title = (title_sentence(article), Prediction("negative", 0.9, 0.08, 0.02), "m1")
+    row = article_row(ClassifiedArticle(article, body, title), "run", date(2024, 5, 14), "a1")
     assert (row["title_label"], row["title_p_negative"], row["title_p_neutral"], row["title_p_positive"]) == (
         "negative", 0.9, 0.08, 0.02)
     assert row["title_score"] == pytest.approx(-0.88)
     assert row["score"] == pytest.approx(0.5) and row["n_sentences"] == 2
     assert all(e["sentence_id"] != "a1-title" for e in row["evidence"])
-    untitled = article_row(replace(article, language="de"), [], "run", date(2024, 5, 14))
+    untitled = article_row(ClassifiedArticle(replace(article, language="de")), "run", date(2024, 5, 14), "a1")
     assert [untitled[k] for k in ("title_label", "title_score", "score", "model_version")] == [None] * 4
 
 
