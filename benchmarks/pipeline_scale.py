@@ -38,8 +38,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from newsite import NewsSite  # noqa: E402
 
 RESULT_MARK = "PIPELINE_SCALE_RESULT "
-STAGES = ("ReadFeeds", "Deduplicate", "ScrapeArticles", "SplitSentences", "ClassifySentences",
-          "ScoreArticles", "WriteParquet")
+STAGES = ("ReadFeeds", "Deduplicate", "ScrapeArticles", "GroupStories", "SplitSentences", "ClassifySentences",
+          "DetectMentions", "ScoreArticles", "CountRun", "WriteParquet")
 DEFAULT_PIPELINE_ARGS = "--direct_num_workers 2 --direct_running_mode multi_processing --model_threads 1"
 
 

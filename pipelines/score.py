@@ -42,8 +42,9 @@ class ArticleTables:
 def score_article(classified: ClassifiedArticle, run_id: str, run_date: date, story_id: str,
                   settings: ScoreSettings | None = None) -> ArticleTables:
     """The article's rows: scored and labelled from its sentences, with its story and companies."""
+    per_sentence = classified.mentions or ((),) * len(classified.sentences)  # none detected: no mentions
     mentions = [mention_row(mention, item, story_id, run_date)
-                for item, found in zip(classified.sentences, classified.mentions, strict=True) for mention in found]
+                for item, found in zip(classified.sentences, per_sentence, strict=True) for mention in found]
     entities = article_entities(mentions, len(classified.sentences)) if mentions else []
     return ArticleTables(article_row(classified, run_id, run_date, story_id, entities, settings),
                          [sentence_row(item, run_date) for item in classified.sentences], mentions)

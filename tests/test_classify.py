@@ -1,4 +1,4 @@
-"""ClassifySentences and its RunInference handler, on a tiny model artifact made here (one layer, random head).
+"""ClassifySentences and `classify_article`, on a tiny model artifact made here (one layer, random head).
 
 The model labels each article on its own: its body sentences together, its title alone; every article
 comes out once, as a ClassifiedArticle, classified or (when the model failed on it) not.
@@ -16,8 +16,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from helpers import make_untrained_model
 
 from pipelines import classify
-from pipelines.classify import ClassifySentences, SentimentModelHandler, classify_article
-from pipelines.records import Article, ArticleSentences, ClassifiedArticle, FeedEntry, Failure, Sentence
+from pipelines.classify import ClassifySentences, classify_article, load_classifier
+from pipelines.records import Article, ArticleSentences, ClassifiedArticle, Failure, FeedEntry, Sentence
 from pipelines.settings import ModelSettings
 
 VERSION = "untrained-test"
@@ -64,31 +64,35 @@ def settings(tiny_model: Path) -> ModelSettings:
 
 
 @pytest.fixture(scope="module")
-def handler_and_model(settings: ModelSettings):
-    handler = SentimentModelHandler(settings)
-    return handler, handler.load_model()
+def model(settings: ModelSettings):
+    return load_classifier(settings)
 
 
-def test_one_classified_article_per_article_with_one_prediction_per_sentence_in_order(handler_and_model):
-    handler, model = handler_and_model
-    batch = [split("a1"), split("a2")]
-    results = list(handler.run_inference(batch, model))
-    assert [result.example for result in results] == batch
-    for result in results:
-        classified = result.inference
-        assert isinstance(classified, ClassifiedArticle)
-        assert result.model_id == model.model_version == VERSION
-        assert classified.article == result.example.article
-        assert [sentence for sentence, _, _ in classified.sentences] == list(result.example.sentences)
-        assert {version for _, _, version in classified.sentences} == {VERSION}
-        for _, prediction, _ in classified.sentences:
-            assert prediction.p_negative + prediction.p_neutral + prediction.p_positive == pytest.approx(1, abs=1e-4)
-            assert prediction.label in ("negative", "neutral", "positive")
-        assert (classified.mentions, classified.tickers) == ((), ())  # DetectMentions fills them in later
+class FailingModel:
+    """A loaded model that fails, as a model out of memory would, on any text of `poison` (default: all)."""
+
+    def __init__(self, model=None, poison: list[str] | None = None) -> None:
+        self._model, self._poison = model, poison
+        self.model_version = model.model_version if model else "broken"
+
+    def predict(self, texts: list[str]) -> list:
+        if self._poison is None or set(texts) & set(self._poison):
+            raise RuntimeError("out of memory")
+        return self._model.predict(texts)
 
 
-def test_the_body_is_predicted_together_and_the_title_alone(handler_and_model):
-    _, model = handler_and_model
+def test_one_prediction_per_sentence_in_article_order_with_the_models_version(model):
+    classified = classify_article(model, split("a1"))
+    assert classified.article == article("a1")
+    assert [sentence for sentence, _, _ in classified.sentences] == list(split("a1").sentences)
+    assert {version for _, _, version in classified.sentences} == {model.model_version} == {VERSION}
+    for _, prediction, _ in (*classified.sentences, classified.title):
+        assert prediction.p_negative + prediction.p_neutral + prediction.p_positive == pytest.approx(1, abs=1e-4)
+        assert prediction.label in ("negative", "neutral", "positive")
+    assert (classified.mentions, classified.tickers) == ((), ())  # DetectMentions fills them in later
+
+
+def test_the_body_is_predicted_together_and_the_title_alone(model):
     classified = classify_article(model, split("a1"))
     assert [prediction for _, prediction, _ in classified.sentences] == model.predict(TEXTS["a1"])
     title, prediction, version = classified.title
@@ -96,25 +100,8 @@ def test_the_body_is_predicted_together_and_the_title_alone(handler_and_model):
     assert (prediction, version) == (model.predict([TITLES["a1"]])[0], VERSION)
 
 
-def test_an_article_without_sentences_or_title_stays_unclassified(handler_and_model):
-    handler, model = handler_and_model
-    (result,) = handler.run_inference([not_english()], model)
-    assert result.inference == ClassifiedArticle(not_english().article)
-    assert (result.inference.sentences, result.inference.title) == ((), None)
-
-
-def test_an_articles_labels_do_not_depend_on_the_other_articles_of_its_batch(handler_and_model):
-    handler, model = handler_and_model
-    (alone,) = [result.inference for result in handler.run_inference([split("a1")], model)]
-    in_company = list(handler.run_inference([split("a2"), not_english(), split("a1")], model))[2].inference
-    assert alone == in_company
-
-
-def test_handler_reports_text_bytes_and_its_metrics_namespace(handler_and_model):
-    handler, _ = handler_and_model
-    batch = [split("a1"), split("a2"), not_english()]
-    assert handler.get_num_bytes(batch) == sum(len(text) for texts in TEXTS.values() for text in texts)
-    assert handler.get_metrics_namespace() == "finsent_classify"
+def test_an_article_without_sentences_or_title_stays_unclassified_without_calling_the_model():
+    assert classify_article(FailingModel(), not_english()) == ClassifiedArticle(not_english().article)
 
 
 def labels(classified: ClassifiedArticle) -> tuple:
@@ -125,37 +112,26 @@ def labels(classified: ClassifiedArticle) -> tuple:
             classified.title[1].label if classified.title else None)
 
 
-def test_classify_sentences_labels_every_article_once_and_fails_nothing(settings: ModelSettings, handler_and_model):
-    _, model = handler_and_model
-    expected = [(article_id,
-                 tuple((s.sentence_id, p.label, VERSION)
-                       for s, p in zip(split(article_id).sentences, model.predict(TEXTS[article_id]), strict=True)),
-                 model.predict([TITLES[article_id]])[0].label)
-                for article_id in TEXTS]
+def test_classify_sentences_labels_every_article_once_as_if_alone_and_fails_nothing(settings: ModelSettings, model):
+    articles = [split("a2"), not_english(), split("a1")]
+    alone = [labels(classify_article(model, item)) for item in articles]
+    assert {len(item[1]) for item in alone} == {3, 2, 0}
     with TestPipeline() as pipeline:
-        classified, failures = (pipeline | beam.Create([split("a2"), not_english(), split("a1")])
-                                | ClassifySentences(settings))
-        assert_that(classified | beam.Map(labels), equal_to([*expected, ("d1", (), None)]), label="Classified")
+        classified, failures = pipeline | beam.Create(articles) | ClassifySentences(settings)
+        assert_that(classified | beam.Map(labels), equal_to(alone), label="Classified")
         assert_that(failures, equal_to([]), label="NoFailures")
 
 
-class BrokenModel:
-    """A loaded model whose every prediction fails, as a model out of memory would."""
-
-    model_version = "broken"
-
-    def predict(self, texts: list[str]) -> list:
-        raise RuntimeError("out of memory")
-
-
-def test_when_the_model_fails_each_article_is_recorded_and_still_goes_on_unclassified(
-        settings: ModelSettings, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(classify, "load_classifier", lambda _: BrokenModel())
-    failed = [split("a1"), split("a2")]
+def test_an_article_the_model_fails_on_is_recorded_and_goes_on_unclassified_the_others_are_classified(
+        settings: ModelSettings, model, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(classify, "load_classifier", lambda loaded: FailingModel(model, poison=TEXTS["a2"]))
+    failed = split("a2").article
     with TestPipeline() as pipeline:
-        classified, failures = pipeline | beam.Create(failed) | ClassifySentences(settings)
-        assert_that(classified, equal_to([ClassifiedArticle(item.article) for item in failed]), label="Unclassified")
+        classified, failures = (pipeline | beam.Create([split("a1"), split("a2"), not_english()])
+                                | ClassifySentences(settings))
+        assert_that(classified | beam.Map(labels),
+                    equal_to([labels(classify_article(model, split("a1"))), ("a2", (), None), ("d1", (), None)]),
+                    label="Articles")
         assert_that(failures, equal_to([
-            Failure(stage="classify", reason="classification_error", feed=f"feed-{item.article.article_id}",
-                    detail=f"article {item.article.article_id}: RuntimeError: out of memory")
-            for item in failed]), label="Failures")
+            Failure(stage="classify", reason="classification_error", feed="feed-a2", url=failed.url,
+                    detail="article a2: RuntimeError: out of memory")]), label="Failures")

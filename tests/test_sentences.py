@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import apache_beam as beam
@@ -13,8 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines import sentences as sentences_module
-from pipelines.records import Article, FeedEntry, Sentence
-from pipelines.sentences import SplitSentences, article_sentences, clean_sentences, split_sentences
+from pipelines.records import Article, ArticleSentences, FeedEntry, Sentence
+from pipelines.sentences import (
+    SplitSentences,
+    article_sentences,
+    clean_sentences,
+    split_article,
+    split_sentences,
+    title_sentence,
+)
 from pipelines.settings import SentenceSettings
 
 SPLITS = [
@@ -192,10 +200,16 @@ def _counter(result: PipelineResult, name: str) -> int:
 
 def test_split_sentences_transform() -> None:
     a3_text = "Revenue rose 3.5 % to EUR 13.1 mn in the quarter."
-    articles = [_article("a1", ARTICLE_TEXT), _article("a2", "Too short."), _article("a3", a3_text)]
+    english = [_article("a1", ARTICLE_TEXT), _article("a2", "Too short."), _article("a3", a3_text)]
+    german = replace(_article("a4", "Der Umsatz stieg um 3,5 Prozent auf 1,2 Mrd. Euro im Quartal."), language="de")
     pipeline = beam.Pipeline()
-    sentences, failures = pipeline | beam.Create(articles) | SplitSentences()
-    assert_that(sentences, equal_to([*EXPECTED, Sentence("a3-0000", "a3", 0, a3_text)]))
+    split, failures = pipeline | beam.Create([*english, german]) | SplitSentences()
+    assert_that(split, equal_to([
+        ArticleSentences(english[0], tuple(EXPECTED), title_sentence(english[0])),
+        ArticleSentences(english[1], (), title_sentence(english[1])),  # no sentence left: still passed on
+        ArticleSentences(english[2], (Sentence("a3-0000", "a3", 0, a3_text),), title_sentence(english[2])),
+        ArticleSentences(german),  # not English: neither sentences nor title for the model
+    ]))
     assert_that(failures, equal_to([]), label="no failures")
     result = pipeline.run()
     result.wait_until_finish()
@@ -206,13 +220,17 @@ def test_split_sentences_transform() -> None:
 
 def test_sentences_past_the_limit_are_cut_and_recorded() -> None:
     text = " ".join(f"Quarterly revenue at unit {n} rose by {n} percent." for n in range(10))
+    long = _article("long", text)
+    outcome = split_article(long, SentenceSettings(max_per_article=4))
+    assert (len(outcome.split.sentences), outcome.total, outcome.over_limit) == (4, 10, 6)
     pipeline = beam.Pipeline()
-    sentences, failures = pipeline | beam.Create([_article("long", text)]) | SplitSentences(
-        SentenceSettings(max_per_article=4))
-    assert_that(sentences | beam.Map(lambda sentence: sentence.index), equal_to([0, 1, 2, 3]))
-    assert_that(failures | beam.Map(lambda failure: (failure.stage, failure.reason, failure.detail)),
-                equal_to([("sentences", "too_many_sentences", "6 of 10 sentences were not classified: only "
-                           "the first 4 are (--max_sentences_per_article)")]), label="failures")
+    split, failures = pipeline | beam.Create([long]) | SplitSentences(SentenceSettings(max_per_article=4))
+    assert_that(split | beam.Map(lambda item: (item.article.article_id, [s.index for s in item.sentences],
+                                               item.title.sentence_id)),
+                equal_to([("long", [0, 1, 2, 3], "long-title")]))
+    assert_that(failures | beam.Map(lambda failure: (failure.stage, failure.reason, failure.url, failure.detail)),
+                equal_to([("sentences", "too_many_sentences", long.url, "6 of 10 sentences were not classified: "
+                           "only the first 4 are (--max_sentences_per_article)")]), label="failures")
     result = pipeline.run()
     result.wait_until_finish()
     assert _counter(result, "sentences_over_limit") == 6

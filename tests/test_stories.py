@@ -15,8 +15,12 @@ from committed import parquet_scan
 from finsent_demo.corpus import DemoArticle, load_corpus
 from pipelines.records import Article, FeedEntry
 from pipelines.stories import (
+    BANDS,
+    NUM_HASHES,
+    ROWS,
     SIMILARITY_THRESHOLD,
     GroupStories,
+    copies,
     jaccard,
     shingles,
     signature,
@@ -82,21 +86,48 @@ def test_signatures_are_deterministic_and_identical_texts_are_similarity_one():
 
 def test_story_ids_merge_transitively_to_the_smallest_article_id():
     ids = ["c", "a", "d", "b", "e"]
-    copies = [("d", "b"), ("c", "d"), ("e", "e")]
-    assert story_ids(ids, copies) == {"a": "a", "b": "b", "c": "b", "d": "b", "e": "e"}
-    assert story_ids(reversed(ids), reversed(copies)) == story_ids(ids, copies)
+    pairs = [("d", "b"), ("c", "d"), ("e", "e")]
+    assert story_ids(ids, pairs) == {"a": "a", "b": "b", "c": "b", "d": "b", "e": "e"}
+    assert story_ids(reversed(ids), reversed(pairs)) == story_ids(ids, pairs)
 
 
-def test_group_stories_in_beam_groups_copies_and_keeps_other_stories_apart():
+def changed(sig: tuple[int, ...], positions: range | list[int]) -> tuple[int, ...]:
+    """The signature with the values at `positions` replaced by values no other signature has."""
+    return tuple(-1 - i if i in positions else value for i, value in enumerate(sig))
+
+
+def test_copies_are_the_pairs_sharing_a_band_at_or_above_the_threshold_each_once_smallest_first():
+    wire, copy, kestrel = (signature(shingles(text)) for text in (
+        body(WIRE), republished(WIRE), body(CORPUS.articles["meridian-wire/kestrel-pellucid-in-advanced-talks"])))
+    signed = [("c-wire", wire), ("a-copy", copy), ("d-kestrel", kestrel), ("b-same", wire)]
+    assert list(copies(signed, SIMILARITY_THRESHOLD)) == [("a-copy", "b-same"), ("a-copy", "c-wire"),
+                                                         ("b-same", "c-wire")]
+    assert list(copies(reversed(signed), SIMILARITY_THRESHOLD)) == list(copies(signed, SIMILARITY_THRESHOLD))
+    assert list(copies(signed, 1.0)) == [("b-same", "c-wire")]  # only the identical texts
+    assert list(copies([("x", wire)], SIMILARITY_THRESHOLD)) == []
+
+
+def test_a_pair_at_exactly_the_threshold_is_a_copy_but_only_if_a_band_is_shared():
+    base = tuple(range(NUM_HASHES))
+    half = changed(base, range(NUM_HASHES // 2, NUM_HASHES))  # first 20 bands equal: similarity 0.5
+    assert similarity(base, half) == 0.5
+    assert list(copies([("a", base), ("b", half)], 0.5)) == [("a", "b")]
+    assert list(copies([("a", base), ("b", half)], 0.51)) == []
+    every_band = changed(base, [band * ROWS for band in range(BANDS)])  # one value off in every band
+    assert similarity(base, every_band) == pytest.approx(2 / 3)
+    assert list(copies([("a", base), ("b", every_band)], 0.5)) == []  # never a candidate, so never compared
+
+
+def test_group_stories_in_beam_gives_a_story_to_copies_only():
     kestrel = [CORPUS.articles["harbour-street-journal/kestrel-to-buy-pellucid-software"],
                CORPUS.articles["meridian-wire/kestrel-pellucid-in-advanced-talks"]]
     articles = [article("b-wire", body(WIRE)), article("a-copy", republished(WIRE)),
                 article("c-kestrel", body(kestrel[0])), article("d-kestrel", body(kestrel[1])),
-                article("e-short", "Too short to group.")]
+                article("e-short", "Too short to group."), article("f-short", "Too short to group.")]
     with TestPipeline() as pipeline:
         grouped = pipeline | beam.Create(articles) | GroupStories()
-        assert_that(grouped, equal_to([("a-copy", "a-copy"), ("b-wire", "a-copy"), ("c-kestrel", "c-kestrel"),
-                                       ("d-kestrel", "d-kestrel"), ("e-short", "e-short")]))
+        # the others, different stories and texts too short to tell a copy, are their own story: no entry
+        assert_that(grouped, equal_to([("a-copy", "a-copy"), ("b-wire", "a-copy")]))
 
 
 def test_group_stories_rejects_a_threshold_outside_zero_to_one():
