@@ -54,8 +54,7 @@ def analyze(target: str, settings: RunSettings | None = None) -> dict:
         raise FinsentError(f"{target}: {error}") from error
     classified = classify_article(load_classifier(settings.model), split_article(article, settings.sentences).split)
     matcher = MentionMatcher(load_companies(settings.mentions.companies or COMPANIES_FILE))
-    tables = score_article(detect_mentions(matcher, classified), "analyze", date.today(), article.article_id,
-                           settings.score)
+    tables = score_article(detect_mentions(matcher, classified), "analyze", date.today(), settings.score)
     return {**tables.article, "sentences": tables.sentences}
 
 

@@ -1,10 +1,10 @@
 """build_pipeline: wires the stages of one run; each stage lives in its own module.
 
-    ReadFeeds → Deduplicate → ScrapeArticles ─┬─ GroupStories (signatures only) ───────┐ side input
-                                              └─ SplitSentences → ClassifySentences → DetectMentions → ScoreArticles
-        → articles, sentences and mentions rows, failures → WriteParquet (+ WriteBigQuery); counts → CountRun
+    ReadFeeds → Deduplicate → ScrapeArticles → GroupStories (signatures only; marks the copies)
+      → SplitSentences → ClassifySentences → DetectMentions → ScoreArticles
+      → articles, sentences and mentions rows, failures → WriteParquet (+ WriteBigQuery); counts → CountRun
 
-Everything after ScrapeArticles happens per article in one fused chain: the article carries its
+Everything after GroupStories happens per article in one fused chain: the article carries its
 sentences through the model, the mention matcher and the scorer, and leaves as its rows, which
 the workers write bundle by bundle. No sentence-level data crosses a stage boundary; only small
 things are grouped (entry IDs to deduplicate, one story signature per article, counts).
@@ -46,11 +46,11 @@ def build_pipeline(pipeline: beam.Pipeline, options: PipelineOptions, run: RunIn
     unique, duplicates = entries | "Deduplicate" >> Deduplicate(previous)
     articles, scrape_failures = unique | "ScrapeArticles" >> ScrapeArticles(settings.fetch, settings.scrape)
     stories = articles | "GroupStories" >> GroupStories()
-    split, sentence_failures = articles | "SplitSentences" >> SplitSentences(settings.sentences)
+    split, sentence_failures = stories | "SplitSentences" >> SplitSentences(settings.sentences)
     classified, classify_failures = split | "ClassifySentences" >> ClassifySentences(settings.model)
     rows = (classified
             | "DetectMentions" >> DetectMentions(settings.mentions)
-            | "ScoreArticles" >> ScoreArticles(run.run_id, run.run_date, stories, settings.score))
+            | "ScoreArticles" >> ScoreArticles(run.run_id, run.run_date, settings.score))
 
     failures = ((feed_failures, scrape_failures, sentence_failures, classify_failures)
                 | "AllFailures" >> beam.Flatten())

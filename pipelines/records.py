@@ -62,6 +62,13 @@ class Article:
     language: str
     extractor: str
     final_url: str = ""
+    story_id: str = ""
+
+    @property
+    def story(self) -> str:
+        """The article's story: the smallest article_id among this run's copies (GroupStories sets
+        `story_id`); an article without copies is its own story."""
+        return self.story_id or self.article_id
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,8 @@ def title_columns(title: Classified | None) -> dict:
             "title_score": prediction.score}
 
 
-def article_row(classified: ClassifiedArticle, run_id: str, run_date: date, story_id: str,
-                entities: Sequence[dict] = (), settings: ScoreSettings | None = None) -> dict:
+def article_row(classified: ClassifiedArticle, run_id: str, run_date: date, entities: Sequence[dict] = (),
+                settings: ScoreSettings | None = None) -> dict:
     """The `articles` row of one article: its metadata, body score and label, title columns, evidence,
     story and companies (`entities`, from `article_entities`)."""
     settings = settings or ScoreSettings()
@@ -77,7 +77,7 @@ def article_row(classified: ClassifiedArticle, run_id: str, run_date: date, stor
         **title_columns(title),
         "evidence": evidence(items, settings.evidence_per_side),
         "model_version": items[0][2] if items else title[2] if title else None, "run_id": run_id,
-        "story_id": story_id, "entities": list(entities),
+        "story_id": article.story, "entities": list(entities),
     }
 
 

@@ -9,18 +9,17 @@ The title is classified on its own and reported beside the score (`title_label`,
 `title_score`), never averaged into it: the score keeps meaning "the body's sentences", comparable
 across runs, and most leads restate their title, so adding it would count that claim twice.
 
-Each article's story (`pipelines/stories.py`) comes in as a side input that names only the
-articles that have copies; every other article is its own story.
+Each article's story is the one GroupStories (`pipelines/stories.py`) gave it before the chain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
 import apache_beam as beam
-from apache_beam.pvalue import AsDict, TaggedOutput
+from apache_beam.pvalue import TaggedOutput
 
 from pipelines.records import ClassifiedArticle
 from pipelines.rows import article_entities, article_row, mention_row, sentence_row
@@ -39,14 +38,15 @@ class ArticleTables:
     mentions: list[dict]
 
 
-def score_article(classified: ClassifiedArticle, run_id: str, run_date: date, story_id: str,
+def score_article(classified: ClassifiedArticle, run_id: str, run_date: date,
                   settings: ScoreSettings | None = None) -> ArticleTables:
     """The article's rows: scored and labelled from its sentences, with its story and companies."""
+    story_id = classified.article.story
     per_sentence = classified.mentions or ((),) * len(classified.sentences)  # none detected: no mentions
     mentions = [mention_row(mention, item, story_id, run_date)
                 for item, found in zip(classified.sentences, per_sentence, strict=True) for mention in found]
     entities = article_entities(mentions, len(classified.sentences)) if mentions else []
-    return ArticleTables(article_row(classified, run_id, run_date, story_id, entities, settings),
+    return ArticleTables(article_row(classified, run_id, run_date, entities, settings),
                          [sentence_row(item, run_date) for item in classified.sentences], mentions)
 
 
@@ -55,10 +55,8 @@ class _ScoreFn(beam.DoFn):
         self._run_id, self._run_date, self._settings = run_id, run_date, settings
         self._scored = beam.metrics.Metrics.counter("score", "articles")
 
-    def process(self, classified: ClassifiedArticle, stories: Mapping[str, str]) -> Iterator:
-        article_id = classified.article.article_id
-        tables = score_article(classified, self._run_id, self._run_date, stories.get(article_id, article_id),
-                               self._settings)
+    def process(self, classified: ClassifiedArticle) -> Iterator:
+        tables = score_article(classified, self._run_id, self._run_date, self._settings)
         self._scored.inc()
         yield tables.article
         for row in tables.sentences:
@@ -70,18 +68,14 @@ class _ScoreFn(beam.DoFn):
 class ScoreArticles(beam.PTransform):
     """ClassifiedArticle → `articles` rows (main output `articles`), `sentences` and `mentions` rows.
 
-    `stories` is GroupStories' `(article_id, story_id)` PCollection. Use:
-    `rows = classified | ScoreArticles(run_id, run_date, stories, settings)`, then `rows.articles`,
+    Use: `rows = classified | ScoreArticles(run_id, run_date, settings)`, then `rows.articles`,
     `rows.sentences`, `rows.mentions`.
     """
 
-    def __init__(self, run_id: str, run_date: date, stories: beam.PCollection,
-                 settings: ScoreSettings | None = None) -> None:
+    def __init__(self, run_id: str, run_date: date, settings: ScoreSettings | None = None) -> None:
         super().__init__()
         self._fn = _ScoreFn(run_id, run_date, settings or ScoreSettings())
-        self._stories = stories
 
     def expand(self, classified: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
-        """Build each article's rows where the article is, beside its story."""
-        return classified | "Rows" >> beam.ParDo(self._fn, stories=AsDict(self._stories)).with_outputs(
-            SENTENCES, MENTIONS, main="articles")
+        """Build each article's rows where the article is."""
+        return classified | "Rows" >> beam.ParDo(self._fn).with_outputs(SENTENCES, MENTIONS, main="articles")

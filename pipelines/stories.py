@@ -21,11 +21,13 @@ within one run; copies published on different days of earlier runs are not linke
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from hashlib import blake2b
 
 import apache_beam as beam
 import numpy as np
+from apache_beam.pvalue import AsDict
 
 from pipelines.records import Article
 
@@ -114,11 +116,18 @@ def _shared_stories(signed: list[tuple[str, Signature]], threshold: float) -> It
     yield from sorted(story_ids(linked, pairs).items())
 
 
+def _with_story(article: Article, stories: Mapping[str, str]) -> Article:
+    story_id = stories.get(article.article_id)
+    return replace(article, story_id=story_id) if story_id else article
+
+
 class GroupStories(beam.PTransform):
-    """Article → `(article_id, story_id)` for each article that has copies (the others are their own story).
+    """Article → the same article, with `story_id` set when it has copies (the others are their own story).
 
     Only the signatures (one small element per article) leave the workers; the LSH buckets are
     built in memory in one worker, where all of a run's signatures fit (30,000 articles: ~20 MB).
+    The story IDs of the copies reach every article as a side input, so the per-article chain
+    after this stage carries its story from the start and groups nothing.
     """
 
     def __init__(self, threshold: float = SIMILARITY_THRESHOLD) -> None:
@@ -128,8 +137,9 @@ class GroupStories(beam.PTransform):
         self._threshold = threshold
 
     def expand(self, articles: beam.PCollection) -> beam.PCollection:
-        """Sign each article, gather the signatures, then find and merge copies in one step."""
-        return (articles
-                | "Sign" >> beam.FlatMap(_signed)
-                | "AllSignatures" >> beam.combiners.ToList()
-                | "Assign" >> beam.FlatMap(_shared_stories, self._threshold))
+        """Sign each article, gather the signatures, find and merge copies in one step, then mark them."""
+        stories = (articles
+                   | "Sign" >> beam.FlatMap(_signed)
+                   | "AllSignatures" >> beam.combiners.ToList()
+                   | "Assign" >> beam.FlatMap(_shared_stories, self._threshold))
+        return articles | "WithStory" >> beam.Map(_with_story, stories=AsDict(stories))

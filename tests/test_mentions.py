@@ -204,10 +204,11 @@ def test_entity_sentiment_is_the_mean_over_mentioning_sentences_and_relevance_th
 
 
 def msft_article() -> ClassifiedArticle:
-    """A classified article naming Microsoft in two of its three sentences; its feed declares MSFT and AAPL."""
+    """A classified article naming Microsoft in two of its three sentences; its feed declares MSFT and AAPL;
+    it is a copy of story a0."""
     entry = FeedEntry(feed="f", source="s", url="https://example.test/a1", article_id="a1", tickers=("MSFT", "AAPL"))
     art = Article(entry=entry, article_id="a1", url=entry.url, title="t", text="...", authors=(),
-                  published_at=NOW, scraped_at=NOW, language="en", extractor="test")
+                  published_at=NOW, scraped_at=NOW, language="en", extractor="test", story_id="a0")
     return ClassifiedArticle(art, (classified("a1", 0, "Microsoft (NASDAQ: MSFT) beat estimates.", 0.9, 0.05),
                                    classified("a1", 1, "The outlook was cut.", 0.1, 0.7),
                                    classified("a1", 2, "Microsoft shares fell.", 0.1, 0.8)))
@@ -223,9 +224,8 @@ def test_detect_mentions_finds_each_sentences_companies_and_the_declared_tickers
 
 def test_detect_mentions_then_score_articles_write_mention_rows_and_article_entities_in_beam():
     with TestPipeline() as pipeline:
-        stories = pipeline | "Stories" >> beam.Create([("a1", "a0")])
         rows = (pipeline | "Classified" >> beam.Create([msft_article()])
-                | DetectMentions() | ScoreArticles("run-1", RUN_DATE, stories))
+                | DetectMentions() | ScoreArticles("run-1", RUN_DATE))
         assert_that(rows.mentions | beam.Map(lambda r: (r["mention_id"], r["story_id"], r["ticker"], r["label"],
                                                         r["run_date"])),
                     equal_to([("a1-0:MSFT", "a0", "MSFT", "positive", RUN_DATE),

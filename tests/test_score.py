@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 import apache_beam as beam
@@ -63,8 +64,8 @@ def test_evidence_takes_the_strongest_of_each_side_and_never_neutral_ties():
 
 def test_without_settings_a_row_uses_the_runs_score_settings():
     items = ClassifiedArticle(article(), tuple(classified("a1", i, 0.0, 0.5 + i / 10) for i in range(4)))
-    row = article_row(items, "run-1", RUN_DATE, "a1")
-    assert row == article_row(items, "run-1", RUN_DATE, "a1", (), ScoreSettings())
+    row = article_row(items, "run-1", RUN_DATE)
+    assert row == article_row(items, "run-1", RUN_DATE, (), ScoreSettings())
     assert len(row["evidence"]) == ScoreSettings().evidence_per_side < len(items.sentences)
 
 
@@ -72,8 +73,8 @@ def test_article_row_is_the_mean_score_with_counts_story_and_entities():
     items = (classified("a1", 0, 0.05, 0.9), classified("a1", 1, 0.1, 0.2), classified("a1", 2, 0.6, 0.1))
     entities = [{"ticker": "ACME", "name": "Acme Corp.", "exchange": "NYSE", "mentions": 1, "sentiment": 0.85,
                  "relevance": 1 / 3}]
-    row = article_row(ClassifiedArticle(article(), items, tickers=("ACME",)), "run-1", RUN_DATE, "s0", entities,
-                      ScoreSettings(evidence_per_side=2, label_threshold=0.1))
+    row = article_row(ClassifiedArticle(replace(article(), story_id="s0"), items, tickers=("ACME",)), "run-1",
+                      RUN_DATE, entities, ScoreSettings(evidence_per_side=2, label_threshold=0.1))
     assert row["score"] == pytest.approx(((0.9 - 0.05) + (0.2 - 0.1) + (0.1 - 0.6)) / 3)
     assert row["label"] == "positive"  # 0.15 > 0.1
     assert (row["n_sentences"], row["n_positive"], row["n_neutral"], row["n_negative"]) == (3, 1, 1, 1)
@@ -85,19 +86,21 @@ def test_article_row_is_the_mean_score_with_counts_story_and_entities():
 
 
 def test_the_rows_tickers_are_those_detected_not_all_the_feed_declares():
-    row = article_row(ClassifiedArticle(article(), (classified("a1", 0, 0.1, 0.2),)), "run-1", RUN_DATE, "a1")
+    row = article_row(ClassifiedArticle(article(), (classified("a1", 0, 0.1, 0.2),)), "run-1", RUN_DATE)
     assert article().entry.tickers == ("ACME",) and row["tickers"] == []
 
 
 def test_an_article_without_sentences_has_no_score_label_or_model():
-    row = article_row(ClassifiedArticle(article(language="de")), "run-1", RUN_DATE, "a1")
+    row = article_row(ClassifiedArticle(article(language="de")), "run-1", RUN_DATE)
     assert (row["score"], row["label"], row["model_version"], row["classified"]) == (None, None, None, False)
+    assert row["story_id"] == "a1"  # an article without copies is its own story
     assert row["evidence"] == [] and row["n_sentences"] == 0 and row["entities"] == []
 
 
 def test_score_article_builds_the_articles_sentence_and_mention_rows_under_its_story():
     items = [classified("a1", 0, 0.05, 0.9), classified("a1", 1, 0.1, 0.2), classified("a1", 2, 0.6, 0.1)]
-    tables = score_article(detected(article(), items, {0: (ACME,), 2: (ACME,)}, ("ACME",)), "run-1", RUN_DATE, "s0")
+    copy = replace(article(), story_id="s0")
+    tables = score_article(detected(copy, items, {0: (ACME,), 2: (ACME,)}, ("ACME",)), "run-1", RUN_DATE)
     assert tables.sentences == [sentence_row(item, RUN_DATE) for item in items]
     assert [(r["sentence_id"], r["index"], r["label"], r["model_version"]) for r in tables.sentences] == [
         ("a1-0000", 0, "positive", "model-v1"), ("a1-0001", 1, "neutral", "model-v1"),
@@ -109,12 +112,12 @@ def test_score_article_builds_the_articles_sentence_and_mention_rows_under_its_s
     assert entity["sentiment"] == pytest.approx(((0.9 - 0.05) + (0.1 - 0.6)) / 2)
     assert entity["relevance"] == pytest.approx(2 / 3)
     assert (tables.article["story_id"], tables.article["tickers"]) == ("s0", ["ACME"])
-    assert tables.article == article_row(detected(article(), items, tickers=("ACME",)), "run-1", RUN_DATE, "s0",
+    assert tables.article == article_row(detected(copy, items, tickers=("ACME",)), "run-1", RUN_DATE,
                                          tables.article["entities"])
 
 
 def test_score_article_of_an_unclassified_article_is_its_row_alone():
-    tables = score_article(ClassifiedArticle(article(language="de")), "run-1", RUN_DATE, "a1")
+    tables = score_article(ClassifiedArticle(article(language="de")), "run-1", RUN_DATE)
     assert (tables.sentences, tables.mentions) == ([], [])
     assert (tables.article["article_id"], tables.article["score"], tables.article["story_id"]) == ("a1", None, "a1")
 
@@ -122,12 +125,12 @@ def test_score_article_of_an_unclassified_article_is_its_row_alone():
 def test_score_articles_gives_each_article_its_rows_and_its_story_or_its_own():
     articles = [
         detected(article("a1"), [classified("a1", 0, 0.0, 1.0)], {0: (ACME,)}),
-        detected(article("a2"), [classified("a2", 0, 1.0, 0.0), classified("a2", 1, 0.5, 0.0)], {1: (ACME,)}),
+        detected(replace(article("a2"), story_id="a0"),  # a2 is a copy of a0
+                 [classified("a2", 0, 1.0, 0.0), classified("a2", 1, 0.5, 0.0)], {1: (ACME,)}),
         detected(article("a3", language="de"), []),
     ]
     with TestPipeline() as pipeline:
-        stories = pipeline | "Stories" >> beam.Create([("a2", "a0")])  # a2 has a copy a0 (not in this run)
-        rows = pipeline | "Classified" >> beam.Create(articles) | ScoreArticles("run-1", RUN_DATE, stories)
+        rows = pipeline | "Classified" >> beam.Create(articles) | ScoreArticles("run-1", RUN_DATE)
         summary = rows.articles | "Summary" >> beam.Map(lambda r: (
             r["article_id"], r["story_id"], r["n_sentences"], r["label"],
             None if r["score"] is None else round(r["score"], 6)))

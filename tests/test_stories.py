@@ -118,7 +118,7 @@ def test_a_pair_at_exactly_the_threshold_is_a_copy_but_only_if_a_band_is_shared(
     assert list(copies([("a", base), ("b", every_band)], 0.5)) == []  # never a candidate, so never compared
 
 
-def test_group_stories_in_beam_gives_a_story_to_copies_only():
+def test_group_stories_in_beam_marks_the_copies_with_their_story_and_passes_every_article_on():
     kestrel = [CORPUS.articles["harbour-street-journal/kestrel-to-buy-pellucid-software"],
                CORPUS.articles["meridian-wire/kestrel-pellucid-in-advanced-talks"]]
     articles = [article("b-wire", body(WIRE)), article("a-copy", republished(WIRE)),
@@ -126,8 +126,11 @@ def test_group_stories_in_beam_gives_a_story_to_copies_only():
                 article("e-short", "Too short to group."), article("f-short", "Too short to group.")]
     with TestPipeline() as pipeline:
         grouped = pipeline | beam.Create(articles) | GroupStories()
-        # the others, different stories and texts too short to tell a copy, are their own story: no entry
-        assert_that(grouped, equal_to([("a-copy", "a-copy"), ("b-wire", "a-copy")]))
+        # the others, different stories and texts too short to tell a copy, are their own story: no story_id
+        assert_that(grouped | beam.Map(lambda a: (a.article_id, a.story_id, a.story)),
+                    equal_to([("a-copy", "a-copy", "a-copy"), ("b-wire", "a-copy", "a-copy"),
+                              ("c-kestrel", "", "c-kestrel"), ("d-kestrel", "", "d-kestrel"),
+                              ("e-short", "", "e-short"), ("f-short", "", "f-short")]))
 
 
 def test_group_stories_rejects_a_threshold_outside_zero_to_one():
