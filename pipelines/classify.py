@@ -16,6 +16,7 @@ mode, on Dataflow and in `finsent analyze`.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from model.predict import SentimentClassifier
 
 FAILURES = "failures"
+_MODEL = shared.Shared()
+"""This process's model: loaded once, whatever the number of threads and DoFn instances in it."""
 
 
 def default_threads() -> int:
@@ -59,17 +62,26 @@ def load_classifier(settings: ModelSettings) -> SentimentClassifier:
                                     batch_size=settings.batch_size)
 
 
+def process_classifier(settings: ModelSettings) -> SentimentClassifier:
+    """This process's model of `settings`, loaded on first use (later callers wait for that load)."""
+    return _MODEL.acquire(lambda: load_classifier(settings), tag=repr(settings))
+
+
+def start_loading(settings: ModelSettings) -> None:
+    """Load this process's model in the background, for a run whose workers are this process:
+    torch's import and the artifact's load then overlap with building the graph and reading feeds."""
+    threading.Thread(target=process_classifier, args=(settings,), name="finsent-model-load", daemon=True).start()
+
+
 class _ClassifyFn(beam.DoFn):
     """ArticleSentences → ClassifiedArticle; a model error fails that article alone (tagged `failures`)."""
 
     def __init__(self, settings: ModelSettings) -> None:
         self._settings = settings
-        self._shared = shared.Shared()
         self._model: SentimentClassifier | None = None
 
     def setup(self) -> None:
-        # one model per worker process, whatever the number of threads and DoFn instances in it
-        self._model = self._shared.acquire(lambda: load_classifier(self._settings), tag=repr(self._settings))
+        self._model = process_classifier(self._settings)
 
     def process(self, split: ArticleSentences) -> Iterator:
         try:

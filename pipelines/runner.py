@@ -16,6 +16,7 @@ from typing import NoReturn
 import apache_beam as beam
 import pyarrow.compute as pc
 from apache_beam.options.pipeline_options import (
+    DirectOptions,
     PipelineOptions,
     SetupOptions,
     StandardOptions,
@@ -23,6 +24,7 @@ from apache_beam.options.pipeline_options import (
 )
 
 from finsent.errors import FinsentError, UsageError
+from pipelines.classify import start_loading
 from pipelines.commits import read_commits, read_table
 from pipelines.datelock import date_lock
 from pipelines.options import run_settings
@@ -101,6 +103,13 @@ def pipeline_options(argv: list[str]) -> PipelineOptions:
     return options
 
 
+def runs_in_this_process(options: PipelineOptions) -> bool:
+    """Whether the DirectRunner executes the stages in this process (not in SDK worker processes)."""
+    runner = options.view_as(StandardOptions).runner
+    direct = options.view_as(DirectOptions)
+    return runner in ("DirectRunner", "direct") and direct.direct_running_mode != "multi_processing"
+
+
 class _StrictParser(_BeamArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
@@ -146,6 +155,8 @@ def run_pipeline(argv: list[str]) -> RunOutcome:
     check_output_writable(settings.job.output)
     run = RunInfo.new(settings.job.run_date)
     started = time.perf_counter()
+    if runs_in_this_process(options):
+        start_loading(settings.model)
     os.environ[LAUNCHER_PID_VARIABLE] = str(os.getpid())  # read by worker_guard in local SDK workers
     with date_lock(settings.job.output, run.run_date, run.run_id):
         pipeline = beam.Pipeline(options=options)

@@ -7,6 +7,7 @@ comes out once, as a ClassifiedArticle, classified or (when the model failed on 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from dataclasses import replace
 from pathlib import Path
 
 import apache_beam as beam
@@ -126,9 +127,10 @@ def test_an_article_the_model_fails_on_is_recorded_and_goes_on_unclassified_the_
         settings: ModelSettings, model, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(classify, "load_classifier", lambda loaded: FailingModel(model, poison=TEXTS["a2"]))
     failed = split("a2").article
+    own_settings = replace(settings, batch_size=3)  # a process keeps one model per settings: not the one above
     with TestPipeline() as pipeline:
         classified, failures = (pipeline | beam.Create([split("a1"), split("a2"), not_english()])
-                                | ClassifySentences(settings))
+                                | ClassifySentences(own_settings))
         assert_that(classified | beam.Map(labels),
                     equal_to([labels(classify_article(model, split("a1"))), ("a2", (), None), ("d1", (), None)]),
                     label="Articles")
