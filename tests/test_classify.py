@@ -6,8 +6,8 @@ comes out once, as a ClassifiedArticle, classified or (when the model failed on 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import apache_beam as beam
