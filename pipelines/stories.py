@@ -44,7 +44,9 @@ _A = _RANDOM.randint(1, _PRIME, size=NUM_HASHES, dtype=np.int64)
 _B = _RANDOM.randint(0, _PRIME, size=NUM_HASHES, dtype=np.int64)
 _WORD = re.compile(r"\w+")
 
-Signature = tuple[int, ...]
+Signature = bytes
+"""A MinHash signature: `NUM_HASHES` little-endian uint32 values (480 bytes, small to gather per article)."""
+_VALUE = np.dtype("<u4")
 
 
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[int]:
@@ -54,16 +56,25 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[int]:
     return {int.from_bytes(blake2b(gram.encode(), digest_size=4).digest(), "big") for gram in grams}
 
 
+def pack_signature(values: Iterable[int]) -> Signature:
+    """`NUM_HASHES` values (each below 2**32) as a Signature."""
+    packed = np.fromiter(values, dtype=np.int64)
+    if packed.shape != (NUM_HASHES,):
+        raise ValueError(f"a signature has {NUM_HASHES} values, got {packed.shape[0]}")
+    return packed.astype(_VALUE).tobytes()
+
+
 def signature(shingle_hashes: set[int]) -> Signature:
     """The MinHash signature: for each of `NUM_HASHES` hash functions, the least hash of a shingle."""
     values = np.fromiter(shingle_hashes, dtype=np.int64, count=len(shingle_hashes)) % _PRIME
     hashed = (_A[:, None] * values[None, :] + _B[:, None]) % _PRIME
-    return tuple(int(v) for v in hashed.min(axis=1))
+    return pack_signature(hashed.min(axis=1))
 
 
 def similarity(first: Signature, second: Signature) -> float:
     """Estimated Jaccard similarity of the two shingle sets: the share of equal signature values."""
-    return sum(a == b for a, b in zip(first, second, strict=True)) / NUM_HASHES
+    equal = np.frombuffer(first, dtype=_VALUE) == np.frombuffer(second, dtype=_VALUE)
+    return int(np.count_nonzero(equal)) / NUM_HASHES
 
 
 def jaccard(first: set[int], second: set[int]) -> float:
@@ -99,7 +110,8 @@ def copies(signed: Iterable[tuple[str, Signature]], threshold: float) -> Iterato
     buckets: dict[tuple[int, Signature], list[tuple[str, Signature]]] = {}
     for article_id, sig in signed:
         for band in range(BANDS):
-            buckets.setdefault((band, sig[band * ROWS:(band + 1) * ROWS]), []).append((article_id, sig))
+            key = sig[band * ROWS * _VALUE.itemsize:(band + 1) * ROWS * _VALUE.itemsize]
+            buckets.setdefault((band, key), []).append((article_id, sig))
     verified: set[tuple[str, str]] = set()
     for members in buckets.values():
         ordered = sorted(dict(members).items())

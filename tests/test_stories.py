@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import apache_beam as beam
 import duckdb
+import numpy as np
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
@@ -20,8 +21,10 @@ from pipelines.stories import (
     ROWS,
     SIMILARITY_THRESHOLD,
     GroupStories,
+    Signature,
     copies,
     jaccard,
+    pack_signature,
     shingles,
     signature,
     similarity,
@@ -91,9 +94,10 @@ def test_story_ids_merge_transitively_to_the_smallest_article_id():
     assert story_ids(reversed(ids), reversed(pairs)) == story_ids(ids, pairs)
 
 
-def changed(sig: tuple[int, ...], positions: range | list[int]) -> tuple[int, ...]:
+def changed(sig: Signature, positions: range | list[int]) -> Signature:
     """The signature with the values at `positions` replaced by values no other signature has."""
-    return tuple(-1 - i if i in positions else value for i, value in enumerate(sig))
+    values = np.frombuffer(sig, dtype="<u4")
+    return pack_signature(2**31 + i if i in positions else int(value) for i, value in enumerate(values))
 
 
 def test_copies_are_the_pairs_sharing_a_band_at_or_above_the_threshold_each_once_smallest_first():
@@ -108,7 +112,7 @@ def test_copies_are_the_pairs_sharing_a_band_at_or_above_the_threshold_each_once
 
 
 def test_a_pair_at_exactly_the_threshold_is_a_copy_but_only_if_a_band_is_shared():
-    base = tuple(range(NUM_HASHES))
+    base = pack_signature(range(NUM_HASHES))
     half = changed(base, range(NUM_HASHES // 2, NUM_HASHES))  # first 20 bands equal: similarity 0.5
     assert similarity(base, half) == 0.5
     assert list(copies([("a", base), ("b", half)], 0.5)) == [("a", "b")]
