@@ -106,20 +106,30 @@ def _signed(article: Article) -> Iterator[tuple[str, Signature]]:
 
 
 def copies(signed: Iterable[tuple[str, Signature]], threshold: float) -> Iterator[tuple[str, str]]:
-    """Pairs of articles whose signatures share a band and whose estimated similarity reaches `threshold`."""
-    buckets: dict[tuple[int, Signature], list[tuple[str, Signature]]] = {}
-    for article_id, sig in signed:
-        for band in range(BANDS):
-            key = sig[band * ROWS * _VALUE.itemsize:(band + 1) * ROWS * _VALUE.itemsize]
-            buckets.setdefault((band, key), []).append((article_id, sig))
+    """Pairs of articles whose signatures share a band and whose estimated similarity reaches `threshold`.
+
+    The buckets are built one band at a time, so memory holds one entry per article, not one per
+    article and band.
+    """
+    signatures = dict(signed)
+    width = ROWS * _VALUE.itemsize
     verified: set[tuple[str, str]] = set()
-    for members in buckets.values():
-        ordered = sorted(dict(members).items())
-        for i, (first_id, first_sig) in enumerate(ordered):
-            for second_id, second_sig in ordered[i + 1:]:
-                if (first_id, second_id) not in verified and similarity(first_sig, second_sig) >= threshold:
-                    verified.add((first_id, second_id))
+    for band in range(BANDS):
+        buckets: dict[bytes, list[str]] = {}
+        for article_id, sig in signatures.items():
+            buckets.setdefault(sig[band * width:(band + 1) * width], []).append(article_id)
+        for members in buckets.values():
+            if len(members) > 1:
+                _verify(sorted(members), signatures, threshold, verified)
     yield from sorted(verified)
+
+
+def _verify(members: list[str], signatures: dict[str, Signature], threshold: float,
+            verified: set[tuple[str, str]]) -> None:
+    for i, first in enumerate(members):
+        for second in members[i + 1:]:
+            if (first, second) not in verified and similarity(signatures[first], signatures[second]) >= threshold:
+                verified.add((first, second))
 
 
 def _shared_stories(signed: list[tuple[str, Signature]], threshold: float) -> Iterator[tuple[str, str]]:
