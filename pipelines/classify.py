@@ -15,6 +15,7 @@ mode, on Dataflow and in `finsent analyze`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
@@ -70,7 +71,11 @@ def process_classifier(settings: ModelSettings) -> SentimentClassifier:
 def start_loading(settings: ModelSettings) -> None:
     """Load this process's model in the background, for a run whose workers are this process:
     torch's import and the artifact's load then overlap with building the graph and reading feeds."""
-    threading.Thread(target=process_classifier, args=(settings,), name="finsent-model-load", daemon=True).start()
+    def load() -> None:
+        with contextlib.suppress(Exception):  # the stage's own load then fails and reports it, in the run
+            process_classifier(settings)
+
+    threading.Thread(target=load, name="finsent-model-load", daemon=True).start()
 
 
 class _ClassifyFn(beam.DoFn):
