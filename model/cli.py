@@ -10,6 +10,9 @@ from pathlib import Path
 from finsent.constants import REFERENCE_FILE, SHIPPED_MODEL_DIR
 from finsent.errors import UsageError
 
+DEFAULT_TRAIN_OUTPUT = Path("runs") / "finsent-model"
+"""Where `finsent train` writes when not told: under the working folder, never over the shipped weights."""
+
 
 def add_model_commands(commands: argparse._SubParsersAction) -> None:
     """Register the model subcommands on the `finsent` parser."""
@@ -18,7 +21,9 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--config", type=Path, default=None, help="YAML training settings")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override one setting, e.g. --set epochs=3 (repeatable)")
-    train.add_argument("--output", type=Path, default=SHIPPED_MODEL_DIR, help="artifact folder to write")
+    train.add_argument("--output", type=Path, default=DEFAULT_TRAIN_OUTPUT,
+                       help=f"artifact folder to write (default: ./{DEFAULT_TRAIN_OUTPUT}; the shipped model "
+                            "is replaced only when you name its folder)")
     train.add_argument("--data-dir", default=None, help="Financial PhraseBank folder")
     train.add_argument("--headlines-dir", default=None,
                        help="headline set folder (sent_train.csv, sent_valid.csv; default: "
@@ -63,7 +68,7 @@ def run_train(args: argparse.Namespace) -> int:
             headlines_dir = str(download_headlines(target))
     record = train(config, args.output, data_dir, headlines_dir)
     print(f"saved {args.output} (best validation macro-F1 {record['best_validation_macro_f1']:.4f}); "
-          f"next: finsent evaluate --model {args.output} --write")
+          f"next: finsent evaluate --model {args.output}, then finsent run --model_path {args.output}")
     return 0
 
 

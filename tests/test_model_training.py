@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from finsent.cli import main
+from finsent.constants import SHIPPED_MODEL_DIR
 from model.artifact import META_FILE, ModelArtifactError, read_artifact_meta
 from model.data import LABELS
 from model.predict import SentimentClassifier
@@ -152,3 +153,16 @@ def test_init_starts_from_an_artifacts_weights(tiny_artifact: Path, tmp_path: Pa
     started = SentimentClassifier.load(tiny_artifact, quantize=False).predict_proba(texts)
     np.testing.assert_allclose(SentimentClassifier.load(output, quantize=False).predict_proba(texts), started,
                                atol=2e-3)  # float16 storage
+
+
+def test_train_without_output_writes_under_the_working_folder_and_leaves_the_shipped_model(
+        tiny_artifact: Path, tmp_path: Path, phrasebank_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    shipped = {path.name: path.stat().st_mtime_ns for path in SHIPPED_MODEL_DIR.iterdir()}
+    monkeypatch.chdir(tmp_path)
+    status = main(["train", "--data-dir", str(phrasebank_dir), "--set", f"init={tiny_artifact}",
+                   "--set", "num_layers=1", "--set", "epochs=1", "--set", "train_limit=32",
+                   "--set", "headlines=false"])
+    assert status == 0
+    assert SentimentClassifier.load(tmp_path / "runs" / "finsent-model").model_version
+    assert {path.name: path.stat().st_mtime_ns for path in SHIPPED_MODEL_DIR.iterdir()} == shipped
+
