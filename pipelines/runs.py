@@ -12,7 +12,7 @@ import apache_beam as beam
 from apache_beam.pvalue import AsDict, AsSingleton
 
 from pipelines.dedupe import Duplicate
-from pipelines.records import ENGLISH, REJECTED_ENTRY_REASONS, Failure
+from pipelines.records import ENGLISH, Failure
 from pipelines.rows import is_entry_level, run_row
 from pipelines.settings import option_names
 
@@ -60,10 +60,8 @@ def _article_counts(row: dict) -> Iterator[tuple[str, int]]:
 def _failure_counts(failure: Failure) -> Iterator[tuple[str, int]]:
     if is_entry_level(failure):
         yield "failures", 1
-    if failure.stage == "feeds" and failure.reason in REJECTED_ENTRY_REASONS:
-        yield "entries", 1  # read from the feed, but passed on no further
-    elif failure.stage == "feeds":
-        yield "feed_failures", 1
+    if failure.stage == "feeds":  # an entry read but passed on no further, else a whole feed
+        yield ("entries" if is_entry_level(failure) else "feed_failures"), 1
 
 
 def _duplicate_counts(duplicate: Duplicate) -> Iterator[tuple[str, int]]:

@@ -232,7 +232,8 @@ def clean_sentences(sentences: Iterable[str], settings: SentenceSettings | None 
 
 
 def _sentences_with_drops(article: Article, settings: SentenceSettings | None) -> tuple[list[Sentence], int]:
-    """The article's kept sentences and how many split sentences were dropped."""
+    """The article's kept sentences, IDs `{article_id}-{index:04d}` counting kept ones from 0, and how
+    many split sentences were dropped."""
     raw = split_sentences(article.text, article.language or "en")
     kept = clean_sentences(raw, settings)
     sentences = [Sentence(sentence_id=f"{article.article_id}-{index:04d}", article_id=article.article_id,
@@ -253,11 +254,6 @@ def title_sentence(article: Article) -> Sentence | None:
         return None
     return Sentence(sentence_id=f"{article.article_id}-title", article_id=article.article_id,
                     index=TITLE_INDEX, text=title)
-
-
-def article_sentences(article: Article, settings: SentenceSettings | None = None) -> list[Sentence]:
-    """The cleaned sentences of one article, IDs `{article_id}-{index:04d}` counting kept ones from 0."""
-    return _sentences_with_drops(article, settings)[0]
 
 
 def truncation_failure(article: Article, kept: int, total: int) -> Failure:

@@ -17,7 +17,6 @@ from pipelines import sentences as sentences_module
 from pipelines.records import Article, ArticleSentences, FeedEntry, Sentence
 from pipelines.sentences import (
     SplitSentences,
-    article_sentences,
     clean_sentences,
     split_article,
     split_sentences,
@@ -189,8 +188,8 @@ EXPECTED = [
 ]
 
 
-def test_article_sentences_numbers_kept_sentences() -> None:
-    assert article_sentences(_article("a1", ARTICLE_TEXT)) == EXPECTED
+def test_split_article_numbers_kept_sentences() -> None:
+    assert list(split_article(_article("a1", ARTICLE_TEXT)).split.sentences) == EXPECTED
 
 
 def _counter(result: PipelineResult, name: str) -> int:
