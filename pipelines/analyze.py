@@ -12,7 +12,7 @@ from finsent.errors import FinsentError
 from pipelines.classify import classify_article, load_classifier
 from pipelines.extract import EmptyTextError
 from pipelines.fetch import Fetcher, FetchError, FetchResponse
-from pipelines.mentions import COMPANIES_FILE, MentionMatcher, detect_mentions, load_companies
+from pipelines.mentions import MentionMatcher, detect_mentions, load_companies
 from pipelines.records import FeedEntry
 from pipelines.score import score_article
 from pipelines.scrape import page_to_article
@@ -53,7 +53,7 @@ def analyze(target: str, settings: RunSettings | None = None) -> dict:
     except EmptyTextError as error:
         raise FinsentError(f"{target}: {error}") from error
     classified = classify_article(load_classifier(settings.model), split_article(article, settings.sentences).split)
-    matcher = MentionMatcher(load_companies(settings.mentions.companies or COMPANIES_FILE))
+    matcher = MentionMatcher(load_companies(settings.mentions.companies))
     tables = score_article(detect_mentions(matcher, classified), "analyze", date.today(), settings.score)
     return {**tables.article, "sentences": tables.sentences}
 

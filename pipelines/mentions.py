@@ -139,8 +139,9 @@ def _company(raw: object, where: str) -> Company:
                    tuple(_listing(item, where) for item in raw.get("listings") or ()))
 
 
-def load_companies(path: str | Path = COMPANIES_FILE) -> tuple[Company, ...]:
-    """The companies of a dictionary file (default: the shipped `companies.yaml`), validated."""
+def load_companies(path: str | Path | None = None) -> tuple[Company, ...]:
+    """The companies of a dictionary file (None: the shipped `companies.yaml`), validated."""
+    path = path or COMPANIES_FILE
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if not isinstance(data, dict) or not isinstance(data.get("companies"), list):
         raise CompanyDictionaryError(f"{path}: expected a mapping with a `companies` list")
@@ -371,7 +372,7 @@ class DetectMentions(beam.PTransform):
 
     def __init__(self, settings: MentionSettings | None = None) -> None:
         super().__init__()
-        self._companies = load_companies((settings or MentionSettings()).companies or COMPANIES_FILE)
+        self._companies = load_companies((settings or MentionSettings()).companies)
 
     def expand(self, articles: beam.PCollection) -> beam.PCollection:
         """Match each article's sentences, in order, with the article's context."""

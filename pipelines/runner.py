@@ -27,11 +27,14 @@ from finsent.errors import FinsentError, UsageError
 from pipelines.classify import start_loading
 from pipelines.commits import read_commits, read_table
 from pipelines.datelock import date_lock
+from pipelines.feeds import load_feed_configs
+from pipelines.mentions import load_companies
 from pipelines.options import run_settings
 from pipelines.pipeline import build_pipeline
 from pipelines.progress import ProgressReporter
 from pipelines.runs import RunInfo
 from pipelines.schema import TABLES
+from pipelines.settings import RunSettings
 from pipelines.worker_guard import LAUNCHER_PID_VARIABLE
 
 LOG = logging.getLogger(__name__)
@@ -129,6 +132,12 @@ def check_known_options(argv: list[str]) -> None:
         raise UsageError(f"unrecognized arguments: {' '.join(unknown)}{hint}")
 
 
+def check_inputs(settings: RunSettings) -> None:
+    """Read the feeds file and the company dictionary before anything is written: a mistake stops the run here."""
+    load_feed_configs(settings.job.feeds)
+    load_companies(settings.mentions.companies)
+
+
 def check_output_writable(output: str) -> None:
     """Raise `FinsentError` when a local `--output` folder cannot be created or written."""
     if "://" in output:
@@ -152,6 +161,8 @@ def run_pipeline(argv: list[str]) -> RunOutcome:
     limit_malloc_arenas()
     options = pipeline_options(argv)
     settings = run_settings(options)
+    check_inputs(settings)
+    pipeline = beam.Pipeline(options=options)  # an unknown --runner fails here
     check_output_writable(settings.job.output)
     run = RunInfo.new(settings.job.run_date)
     started = time.perf_counter()
@@ -159,7 +170,6 @@ def run_pipeline(argv: list[str]) -> RunOutcome:
         start_loading(settings.model)
     os.environ[LAUNCHER_PID_VARIABLE] = str(os.getpid())  # read by worker_guard in local SDK workers
     with date_lock(settings.job.output, run.run_date, run.run_id):
-        pipeline = beam.Pipeline(options=options)
         build_pipeline(pipeline, options, run)
         LOG.info("run %s: feeds %s → %s (run_date %s)", run.run_id, settings.job.feeds, settings.job.output,
                  run.run_date)
