@@ -55,6 +55,11 @@ def evaluate_set(classifier: SentimentClassifier, sentences: list[LabelledSenten
     return figures
 
 
+def accuracy_and_macro_f1(figures: dict) -> dict:
+    """Only the accuracy and macro-F1 of `evaluate_set`'s figures."""
+    return {key: figures[key] for key in ("accuracy", "macro_f1")}
+
+
 def evaluation_sets(splits: PhraseBankSplits, headlines_dir: str | None = None) -> dict[str, list[LabelledSentence]]:
     """The sentences of each test set in `TEST_SETS`, by key."""
     return {"all_data": splits.test_all_data, "all_agree": splits.test_all_agree,
@@ -81,10 +86,8 @@ def evaluate_artifact(path: str | os.PathLike[str] | None = None, data_dir: str 
         "headline_protocol": "Twitter Financial News Sentiment sent_valid.csv (links removed, deduplicated); "
                              "never trained, tuned or selected on",
         **{name: evaluate_set(classifier, sentences, resamples) for name, sentences in sets.items()},
-        "float32_without_quantization": {
-            name: {key: evaluate_set(float32, sentences, 0)[key] for key in ("accuracy", "macro_f1")}
-            for name, sentences in sets.items()
-        },
+        "float32_without_quantization": {name: accuracy_and_macro_f1(evaluate_set(float32, sentences, 0))
+                                         for name, sentences in sets.items()},
         "throughput": {
             "sentences_per_second": measure_throughput(classifier, test_texts),
             "threads": _torch_threads(),
