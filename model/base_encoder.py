@@ -7,12 +7,12 @@ The weights are verified against the official revision's sha256 before they are 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from functools import lru_cache
 from pathlib import Path
 
 from finsent.errors import FinsentError
+from model.data import file_sha256
 
 BASE_ENCODER_ENV = "FINSENT_BASE_ENCODER"
 BASE_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -52,12 +52,9 @@ def verify_base_weights(folder: str) -> None:
     for needed in (weights, Path(folder) / "config.json", Path(folder) / "tokenizer.json"):
         if not needed.is_file():
             raise BaseEncoderError(f"base encoder folder {folder} has no {needed.name}")
-    digest = hashlib.sha256()
-    with weights.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != BASE_WEIGHTS_SHA256:
+    digest = file_sha256(weights)
+    if digest != BASE_WEIGHTS_SHA256:
         raise BaseEncoderError(
-            f"{weights}: sha256 {digest.hexdigest()} is not {BASE_ENCODER_NAME}@{BASE_ENCODER_REVISION} "
+            f"{weights}: sha256 {digest} is not {BASE_ENCODER_NAME}@{BASE_ENCODER_REVISION} "
             f"({BASE_WEIGHTS_SHA256})"
         )

@@ -199,8 +199,12 @@ def load_splits(data_dir: str | os.PathLike[str] | None = None) -> PhraseBankSpl
 
 
 def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Hex sha256 of a file's bytes (read in 1 MiB blocks: weights files are hundreds of MB)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def verify_checksums(folder: Path) -> None:

@@ -8,6 +8,7 @@ macro-F1 (their mean when headlines are mixed in); no test set is touched here (
 from __future__ import annotations
 
 import copy
+import json
 import math
 import random
 from dataclasses import asdict, dataclass, field, fields
@@ -27,6 +28,7 @@ from model.headlines import load_headline_splits
 from model.metrics import macro_f1
 from model.network import SentimentNetwork, network_from_artifact, network_from_base
 from model.predict import SentimentClassifier
+from model.teacher import TEACHER_META, is_teacher_folder, teacher_probabilities_of, train_teacher
 from model.tokenization import encode_batch, load_tokenizer
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.yaml"
@@ -60,6 +62,7 @@ class TrainConfig:
     distill_weight: float = 0.5
     distill_registers: list[str] = field(default_factory=lambda: ["phrasebank", "headlines"])
     model_version: str = ""
+    encoder: str = "minilm"  # "mpnet": train the large teacher (model/teacher.py) instead of a student
 
     @classmethod
     def from_file(cls, path: Path, overrides: dict[str, str] | None = None) -> TrainConfig:
@@ -101,11 +104,18 @@ def soft_target(sentence: LabelledSentence, config: TrainConfig) -> list[float]:
 
 
 def teacher_probabilities(config: TrainConfig, data: TrainingData) -> np.ndarray:
-    """The teacher's float32 probabilities, `(n, 3)`, for the training sentences it distils (others: 0)."""
-    classifier = SentimentClassifier.load(config.teacher, threads=config.threads or None, quantize=False)
+    """The teacher's float32 probabilities, `(n, 3)`, for the training sentences it distils (others: 0).
+
+    The teacher is a student-shaped artifact folder or a large teacher's folder (`model/teacher.py`).
+    """
     wanted = [i for i, register in enumerate(data.registers) if register in config.distill_registers]
+    texts = [data.train[i].text for i in wanted]
     probabilities = np.zeros((len(data.train), len(LABELS)), dtype=np.float32)
-    probabilities[wanted] = classifier.predict_proba([data.train[i].text for i in wanted])
+    if is_teacher_folder(config.teacher):
+        probabilities[wanted] = teacher_probabilities_of(config.teacher, texts, config.max_length)
+    else:
+        classifier = SentimentClassifier.load(config.teacher, threads=config.threads or None, quantize=False)
+        probabilities[wanted] = classifier.predict_proba(texts)
     return probabilities
 
 
@@ -294,19 +304,30 @@ def choose_weights(runs: list[SeedRun], network: SentimentNetwork, base_dir: Pat
     return chosen, candidates[chosen], scores
 
 
+def teacher_name(folder: str) -> str:
+    """The teacher's model version, or its encoder's name for a large teacher."""
+    if is_teacher_folder(folder):
+        return json.loads((Path(folder) / TEACHER_META).read_text())["encoder"]
+    return read_artifact_meta(Path(folder)).model_version
+
+
 def train(config: TrainConfig, output: Path, data_dir: str | None = None,
           headlines_dir: str | None = None) -> dict:
     """Train each seed, keep the best validation candidate, save it to `output`; returns the record."""
     if config.threads:
         torch.set_num_threads(config.threads)
     data = training_data(config, data_dir, headlines_dir)
+    if config.encoder == "mpnet":
+        return train_teacher(config, data, output)
+    if config.encoder != "minilm":
+        raise ValueError(f"encoder must be minilm (a student) or mpnet (the large teacher), got {config.encoder!r}")
     base_dir = base_encoder_dir()
     teacher = teacher_probabilities(config, data) if config.teacher else None
     runs = [train_seed(config, seed, data, base_dir, teacher) for seed in config.seeds or [config.seed]]
     network = network_from_base(base_dir, config.num_layers, config.dropout)
     chosen, state, scores = choose_weights(runs, network, base_dir, config, data)
     network.load_state_dict(state)
-    teacher_version = read_artifact_meta(Path(config.teacher)).model_version if config.teacher else None
+    teacher_version = teacher_name(config.teacher) if config.teacher else None
     record = {"config": asdict(config), "history": [h for run in runs for h in run.history],
               "teacher_model_version": teacher_version,
               "validation_macro_f1_by_candidate": scores, "chosen": chosen,

