@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from finsent.cli import main
 from model.prediction import Prediction
 from pipelines.records import Article, ClassifiedArticle, FeedEntry, Sentence
 from pipelines.rows import article_row
@@ -52,18 +53,14 @@ def test_the_title_fills_its_columns_and_stays_out_of_the_score():
     assert [untitled[k] for k in ("title_label", "title_score", "score", "model_version")] == [None] * 4
 
 
-def run_analyze(page: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "finsent.cli", "analyze", str(PAGES / page)],
-                          capture_output=True, text=True, timeout=600)
-
-
 @pytest.mark.slow
-def test_analyze_shows_the_title_label_of_an_english_page_only():
-    english = run_analyze("en_markets_news.html")
+def test_analyze_shows_the_title_label_of_an_english_page_only(capsys: pytest.CaptureFixture[str]):
+    english = subprocess.run([sys.executable, "-m", "finsent.cli", "analyze", str(PAGES / "en_markets_news.html")],
+                             capture_output=True, text=True, timeout=600)
     assert english.returncode == 0, english.stderr
     title_line = english.stdout.splitlines()[2]
     assert title_line.startswith("title: ") and title_line.endswith("; not part of the article score)")
     assert title_line.split()[1] in {"positive", "neutral", "negative"}
-    german = run_analyze("de_wirtschaft_mislabelled.html")
-    assert german.returncode == 0, german.stderr
-    assert not any(line.startswith("title: ") for line in german.stdout.splitlines())
+    assert main(["analyze", str(PAGES / "de_wirtschaft_mislabelled.html")]) == 0  # in-process: same command
+    german = capsys.readouterr().out.splitlines()
+    assert german and not any(line.startswith("title: ") for line in german)
