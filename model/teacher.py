@@ -14,13 +14,13 @@ import math
 import random
 from dataclasses import asdict
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
-from tqdm import tqdm
 
 from model.data import LABELS, LabelledSentence
 from model.metrics import macro_f1
@@ -83,7 +83,13 @@ def train_teacher(config, data, output: Path) -> dict:
     Every parameter is trained at `learning_rate` (the head at `head_learning_rate`); the epoch
     with the best mean validation macro-F1 is kept.
     """
-    from model.train import length_bucketed_batches, seed_everything, training_targets, warmup_linear_schedule
+    from model.train import (
+        length_bucketed_batches,
+        seed_everything,
+        train_epoch,
+        training_targets,
+        warmup_linear_schedule,
+    )
 
     seed_everything(config.seed)
     encoder_dir = teacher_encoder_dir()
@@ -100,8 +106,8 @@ def train_teacher(config, data, output: Path) -> dict:
     history, best_f1, best_state = [], -1.0, {}
     for epoch in range(1, config.epochs + 1):
         batches = length_bucketed_batches(data.train, config.batch_size, rng)
-        loss = _train_epoch(network, tokenizer, batches, data.train, targets, optimizer, scheduler,
-                            f"teacher epoch {epoch}/{config.epochs}")
+        loss = train_epoch(network, batches, data.train, targets, partial(encode, tokenizer), optimizer, scheduler,
+                           f"teacher epoch {epoch}/{config.epochs}")
         scores = validation_scores(network, tokenizer, data.validation)
         history.append({"epoch": epoch, "train_loss": loss, "validation_macro_f1_by_set": scores})
         print(f"teacher epoch {epoch}: train loss {loss:.4f}, validation macro-F1 "
@@ -114,24 +120,6 @@ def train_teacher(config, data, output: Path) -> dict:
               "trained_at": datetime.now(timezone.utc).isoformat()}
     save_teacher(network, output, record)
     return record
-
-
-def _train_epoch(network: TeacherNetwork, tokenizer, batches: list[list[int]], train: list[LabelledSentence],
-                 targets: torch.Tensor, optimizer, scheduler, description: str) -> float:
-    network.train()
-    loss_function = nn.CrossEntropyLoss()
-    losses = []
-    progress = tqdm(batches, desc=description, unit="batch", leave=False, mininterval=10)
-    for batch in progress:
-        loss = loss_function(network(*encode(tokenizer, [train[i].text for i in batch])), targets[batch])
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(network.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        losses.append(loss.item())
-        progress.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
-    return float(np.mean(losses))
 
 
 def validation_scores(network: TeacherNetwork, tokenizer,

@@ -11,8 +11,10 @@ import copy
 import json
 import math
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -216,16 +218,19 @@ def validation_macro_f1(network: SentimentNetwork, base_dir: Path, config: Train
     return scores
 
 
-def train_epoch(network: SentimentNetwork, batches: list[list[int]], train: list[LabelledSentence],
-                targets: torch.Tensor, tokenizer, optimizer, scheduler, description: str) -> float:
+Encoder = Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]]
+"""Texts → `(input_ids, attention_mask)` with the network's own tokenizer."""
+
+
+def train_epoch(network: nn.Module, batches: list[list[int]], train: list[LabelledSentence],
+                targets: torch.Tensor, encode: Encoder, optimizer, scheduler, description: str) -> float:
     """One pass over the batches; returns the mean loss."""
     network.train()
     loss_function = nn.CrossEntropyLoss()
     losses = []
-    progress = tqdm(batches, desc=description, unit="batch", leave=False)
+    progress = tqdm(batches, desc=description, unit="batch", leave=False, mininterval=5)
     for batch in progress:
-        input_ids, attention_mask = encode_batch(tokenizer, [train[i].text for i in batch])
-        loss = loss_function(network(input_ids, attention_mask), targets[batch])
+        loss = loss_function(network(*encode([train[i].text for i in batch])), targets[batch])
         optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(network.parameters(), 1.0)
@@ -272,8 +277,8 @@ def train_seed(config: TrainConfig, seed: int, data: TrainingData, base_dir: Pat
     history, best_f1, best_state = [], -1.0, {}
     for epoch in range(1, config.epochs + 1):
         batches = length_bucketed_batches(train_set, config.batch_size, rng)
-        loss = train_epoch(network, batches, train_set, targets, tokenizer, optimizer, scheduler,
-                           f"seed {seed} epoch {epoch}/{config.epochs}")
+        loss = train_epoch(network, batches, train_set, targets, partial(encode_batch, tokenizer), optimizer,
+                           scheduler, f"seed {seed} epoch {epoch}/{config.epochs}")
         scores = validation_macro_f1(network, base_dir, config, data.validation)
         f1 = scores["mean"]
         history.append({"seed": seed, "epoch": epoch, "train_loss": loss, "validation_macro_f1": f1,
