@@ -9,6 +9,7 @@ Its folder holds `teacher.safetensors` (float16) and `teacher.json` (settings an
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import math
 import random
@@ -134,8 +135,10 @@ def validation_scores(network: TeacherNetwork, tokenizer,
 
 
 def save_teacher(network: TeacherNetwork, output: Path, record: dict) -> None:
-    """Write `teacher.safetensors` (float16) and `teacher.json` into `output`."""
+    """Write `teacher.safetensors` (float16) and `teacher.json` into `output` (dropping cached probabilities)."""
     output.mkdir(parents=True, exist_ok=True)
+    for stale in output.glob("probabilities-*.npy"):  # an earlier teacher's, in this folder
+        stale.unlink()
     state = {name: tensor.detach().to(torch.float16).contiguous() for name, tensor in network.state_dict().items()}
     save_file(state, str(output / TEACHER_WEIGHTS))
     (output / TEACHER_META).write_text(json.dumps(record, indent=2) + "\n")
@@ -147,9 +150,23 @@ def is_teacher_folder(folder: str | Path) -> bool:
 
 
 def teacher_probabilities_of(folder: str | Path, texts: list[str], max_length: int = 128) -> np.ndarray:
-    """The saved teacher's probabilities for `texts`, `(len(texts), 3)`."""
+    """The saved teacher's probabilities for `texts`, `(len(texts), 3)`.
+
+    They are kept beside the weights, named by a digest of the texts, so every student trained on
+    the same sentences reuses them (the teacher takes minutes per thousand sentences on CPU).
+    """
+    digest = hashlib.sha256(json.dumps([max_length, texts]).encode()).hexdigest()[:16]
+    cached = Path(folder) / f"probabilities-{digest}.npy"
+    if cached.is_file():
+        return np.load(cached)
+    probabilities = _predict_with_saved_teacher(Path(folder), texts, max_length)
+    np.save(cached, probabilities)
+    return probabilities
+
+
+def _predict_with_saved_teacher(folder: Path, texts: list[str], max_length: int) -> np.ndarray:
     encoder_dir = teacher_encoder_dir()
     network = TeacherNetwork(encoder_dir)
-    state = {name: tensor.float() for name, tensor in load_file(str(Path(folder) / TEACHER_WEIGHTS)).items()}
+    state = {name: tensor.float() for name, tensor in load_file(str(folder / TEACHER_WEIGHTS)).items()}
     network.load_state_dict(state)
     return predict_proba(network, teacher_tokenizer(encoder_dir, max_length), texts)

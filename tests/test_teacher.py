@@ -91,6 +91,11 @@ def test_a_student_distils_from_a_trained_large_teacher(tiny_mpnet: Path, phrase
     probabilities = teacher_probabilities(TrainConfig(teacher=str(teacher), distill_registers=["headlines"]), data)
     assert probabilities[0].tolist() == [0, 0, 0]  # not distilled: its register is not listed
     assert probabilities[1].sum() == pytest.approx(1, abs=1e-5)
+    monkeypatch.setattr(teacher_module, "_predict_with_saved_teacher", lambda *args: pytest.fail("not cached"))
+    again = teacher_probabilities(TrainConfig(teacher=str(teacher), distill_registers=["headlines"]), data)
+    assert again.tolist() == probabilities.tolist() and len(list(teacher.glob("probabilities-*.npy"))) == 1
+    monkeypatch.undo()
+    monkeypatch.setattr(teacher_module, "teacher_encoder_dir", lambda: tiny_mpnet)
 
     student = tmp_path / "student"
     assert main(["train", "--output", str(student), *common, "--set", "num_layers=1",
