@@ -116,7 +116,8 @@ def train_teacher(config, data, output: Path) -> dict:
         if scores["mean"] > best_f1:
             best_f1, best_state = scores["mean"], copy.deepcopy(network.state_dict())
     network.load_state_dict(best_state)
-    record = {"encoder": TEACHER_ENCODER_NAME, "config": asdict(config), "history": history,
+    version = config.model_version or f"finsent-mpnet-teacher-{datetime.now(timezone.utc):%Y%m%d}"
+    record = {"model_version": version, "encoder": TEACHER_ENCODER_NAME, "config": asdict(config), "history": history,
               "best_validation_macro_f1": best_f1, "train_sentences": len(data.train),
               "trained_at": datetime.now(timezone.utc).isoformat()}
     save_teacher(network, output, record)

@@ -310,9 +310,10 @@ def choose_weights(runs: list[SeedRun], network: SentimentNetwork, base_dir: Pat
 
 
 def teacher_name(folder: str) -> str:
-    """The teacher's model version, or its encoder's name for a large teacher."""
+    """The teacher's model version (a large teacher's also names its encoder)."""
     if is_teacher_folder(folder):
-        return json.loads((Path(folder) / TEACHER_META).read_text())["encoder"]
+        record = json.loads((Path(folder) / TEACHER_META).read_text())
+        return f"{record['model_version']} ({record['encoder']}, fine-tuned)"
     return read_artifact_meta(Path(folder)).model_version
 
 

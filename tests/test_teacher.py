@@ -84,6 +84,7 @@ def test_a_student_distils_from_a_trained_large_teacher(tiny_mpnet: Path, phrase
     assert main(["train", "--config", str(MPNET_TEACHER), "--output", str(teacher), *common]) == 0
     record = json.loads((teacher / teacher_module.TEACHER_META).read_text())
     assert record["encoder"] == "sentence-transformers/all-mpnet-base-v2" and record["train_sentences"] == 24
+    assert record["model_version"].startswith("finsent-mpnet-teacher-")
     assert (teacher / teacher_module.TEACHER_WEIGHTS).is_file()
 
     data = TrainingData([LabelledSentence("Net sales rose 12 % .", "positive", 100),
@@ -100,7 +101,8 @@ def test_a_student_distils_from_a_trained_large_teacher(tiny_mpnet: Path, phrase
     student = tmp_path / "student"
     assert main(["train", "--output", str(student), *common, "--set", "num_layers=1",
                  "--set", f"teacher={teacher}"]) == 0
-    assert read_artifact_meta(student).training["teacher_model_version"] == "sentence-transformers/all-mpnet-base-v2"
+    assert read_artifact_meta(student).training["teacher_model_version"] == (
+        f"{record['model_version']} (sentence-transformers/all-mpnet-base-v2, fine-tuned)")
 
 
 def test_an_unknown_encoder_is_refused(phrasebank_dir: Path, tmp_path: Path,
