@@ -67,8 +67,9 @@ def run_train(args: argparse.Namespace) -> int:
         if config.headlines:
             headlines_dir = str(download_headlines(target))
     record = train(config, args.output, data_dir, headlines_dir)
-    print(f"saved {args.output} (best validation macro-F1 {record['best_validation_macro_f1']:.4f}); "
-          f"next: finsent evaluate --model {args.output}, then finsent run --model_path {args.output}")
+    following = (f"finsent train --set teacher={args.output} (a student distils from it)" if config.encoder == "mpnet"
+                 else f"finsent evaluate --model {args.output}, then finsent run --model_path {args.output}")
+    print(f"saved {args.output} (best validation macro-F1 {record['best_validation_macro_f1']:.4f}); next: {following}")
     return 0
 
 

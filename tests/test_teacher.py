@@ -76,12 +76,14 @@ def tiny_mpnet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_a_student_distils_from_a_trained_large_teacher(tiny_mpnet: Path, phrasebank_dir: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(teacher_module, "teacher_encoder_dir", lambda: tiny_mpnet)
     teacher = tmp_path / "teacher"
     common = ["--data-dir", str(phrasebank_dir), "--set", "epochs=1", "--set", "train_limit=24",
               "--set", "headlines=false", "--set", "threads=1"]
     assert main(["train", "--config", str(MPNET_TEACHER), "--output", str(teacher), *common]) == 0
+    assert f"next: finsent train --set teacher={teacher}" in capsys.readouterr().out
     record = json.loads((teacher / teacher_module.TEACHER_META).read_text())
     assert record["encoder"] == "sentence-transformers/all-mpnet-base-v2" and record["train_sentences"] == 24
     assert record["model_version"].startswith("finsent-mpnet-teacher-")
