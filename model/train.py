@@ -24,6 +24,7 @@ from torch import nn
 from tqdm import tqdm
 
 from model.artifact import read_artifact_meta, save_artifact
+from model.augment import perturbed_copies
 from model.base_encoder import base_encoder_dir
 from model.data import LABELS, LabelledSentence, load_splits
 from model.headlines import load_headline_splits
@@ -35,6 +36,8 @@ from model.tokenization import encode_batch, load_tokenizer
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.yaml"
 NEUTRAL = LABELS.index("neutral")
+PERTURBED = "perturbed"
+"""Register of the perturbed copies of distilled sentences (`perturbed_copies`)."""
 
 
 @dataclass
@@ -65,6 +68,7 @@ class TrainConfig:
     distill_registers: list[str] = field(default_factory=lambda: ["phrasebank", "headlines"])
     model_version: str = ""
     encoder: str = "minilm"  # "mpnet": train the large teacher (model/teacher.py) instead of a student
+    perturbed_copies: int = 0  # per distilled sentence, targets from the teacher alone (model/augment.py)
 
     @classmethod
     def from_file(cls, path: Path, overrides: dict[str, str] | None = None) -> TrainConfig:
@@ -106,19 +110,42 @@ def soft_target(sentence: LabelledSentence, config: TrainConfig) -> list[float]:
 
 
 def teacher_probabilities(config: TrainConfig, data: TrainingData) -> np.ndarray:
-    """The teacher's float32 probabilities, `(n, 3)`, for the training sentences it distils (others: 0).
+    """The teacher's float32 probabilities, `(n, 3)`, for the training sentences it distils (others: 0)."""
+    wanted = distilled_indices(config, data)
+    probabilities = np.zeros((len(data.train), len(LABELS)), dtype=np.float32)
+    probabilities[wanted] = predict_with_teacher(config, [data.train[i].text for i in wanted])
+    return probabilities
+
+
+def distilled_indices(config: TrainConfig, data: TrainingData) -> list[int]:
+    """The training sentences whose registers are in `distill_registers`."""
+    return [i for i, register in enumerate(data.registers) if register in config.distill_registers]
+
+
+def predict_with_teacher(config: TrainConfig, texts: list[str]) -> np.ndarray:
+    """The teacher's float32 probabilities for `texts`.
 
     The teacher is a student-shaped artifact folder or a large teacher's folder (`model/teacher.py`).
     """
-    wanted = [i for i, register in enumerate(data.registers) if register in config.distill_registers]
-    texts = [data.train[i].text for i in wanted]
-    probabilities = np.zeros((len(data.train), len(LABELS)), dtype=np.float32)
     if is_teacher_folder(config.teacher):
-        probabilities[wanted] = teacher_probabilities_of(config.teacher, texts, config.max_length)
-    else:
-        classifier = SentimentClassifier.load(config.teacher, threads=config.threads or None, quantize=False)
-        probabilities[wanted] = classifier.predict_proba(texts)
-    return probabilities
+        return teacher_probabilities_of(config.teacher, texts, config.max_length)
+    classifier = SentimentClassifier.load(config.teacher, threads=config.threads or None, quantize=False)
+    return classifier.predict_proba(texts)
+
+
+def with_perturbed_copies(config: TrainConfig, data: TrainingData,
+                          teacher: np.ndarray) -> tuple[TrainingData, np.ndarray]:
+    """`data` and `teacher` extended by `perturbed_copies` copies of every distilled sentence.
+
+    The copies' register is `PERTURBED`: their targets are the teacher's probabilities alone.
+    """
+    copies = perturbed_copies([data.train[i].text for i in distilled_indices(config, data)],
+                              config.perturbed_copies, config.seed)
+    probabilities = predict_with_teacher(config, copies)
+    sentences = [LabelledSentence(text, LABELS[int(p.argmax())], 100)
+                 for text, p in zip(copies, probabilities, strict=True)]
+    extended = TrainingData(data.train + sentences, data.registers + [PERTURBED] * len(copies), data.validation)
+    return extended, np.concatenate([teacher, probabilities])
 
 
 def training_targets(data: TrainingData, config: TrainConfig, teacher: np.ndarray | None) -> torch.Tensor:
@@ -130,9 +157,11 @@ def training_targets(data: TrainingData, config: TrainConfig, teacher: np.ndarra
     targets = torch.tensor([soft_target(sentence, config) for sentence in data.train])
     if teacher is None:
         return targets
-    blended = (1 - config.distill_weight) * targets + config.distill_weight * torch.from_numpy(teacher).float()
+    teacher_targets = torch.from_numpy(teacher).float()
+    blended = (1 - config.distill_weight) * targets + config.distill_weight * teacher_targets
     distilled = torch.tensor([register in config.distill_registers for register in data.registers])
-    return torch.where(distilled[:, None], blended, targets)
+    perturbed = torch.tensor([register == PERTURBED for register in data.registers])
+    return torch.where(perturbed[:, None], teacher_targets, torch.where(distilled[:, None], blended, targets))
 
 
 def length_bucketed_batches(sentences: list[LabelledSentence], batch_size: int,
@@ -329,6 +358,10 @@ def train(config: TrainConfig, output: Path, data_dir: str | None = None,
         raise ValueError(f"encoder must be minilm (a student) or mpnet (the large teacher), got {config.encoder!r}")
     base_dir = base_encoder_dir()
     teacher = teacher_probabilities(config, data) if config.teacher else None
+    if config.perturbed_copies:
+        if teacher is None:
+            raise ValueError("perturbed_copies needs a teacher: their targets are its probabilities")
+        data, teacher = with_perturbed_copies(config, data, teacher)
     runs = [train_seed(config, seed, data, base_dir, teacher) for seed in config.seeds or [config.seed]]
     network = network_from_base(base_dir, config.num_layers, config.dropout)
     chosen, state, scores = choose_weights(runs, network, base_dir, config, data)

@@ -12,6 +12,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import model.teacher as teacher_module
@@ -114,3 +115,31 @@ def test_an_unknown_encoder_is_refused(phrasebank_dir: Path, tmp_path: Path,
     assert status == 1
     assert "encoder must be minilm (a student) or mpnet (the large teacher), got 'roberta'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_perturbed_copies_are_seeded_changed_and_made_of_the_sentences_words() -> None:
+    from model.augment import perturbed_copies
+
+    texts = ["Operating profit rose to EUR 13.1 mn from EUR 8.7 mn", "Nokia cut to Sell at Citi", "Up"]
+    copies = perturbed_copies(texts, 3, seed=42)
+    assert copies == perturbed_copies(texts, 3, seed=42) and copies != perturbed_copies(texts, 3, seed=7)
+    assert copies and "Up" not in copies and not set(copies) & set(texts)
+    vocabulary = {word for text in texts for word in text.split()}
+    assert all(set(copy.split()) <= vocabulary for copy in copies)
+
+
+def test_perturbed_copies_learn_the_teachers_probabilities_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import model.train as train_module
+
+    data = TrainingData([LabelledSentence("Net sales rose 12 % in the quarter .", "positive", 100),
+                         LabelledSentence("$X cut to Sell at Citi", "negative", 100)], ["phrasebank", "headlines"], {})
+    config = TrainConfig(teacher="any", distill_registers=["phrasebank"], perturbed_copies=2, distill_weight=0.8)
+    monkeypatch.setattr(train_module, "predict_with_teacher",
+                        lambda config, texts: np.tile(np.array([[0.1, 0.2, 0.7]], dtype=np.float32), (len(texts), 1)))
+    teacher = train_module.teacher_probabilities(config, data)
+    extended, probabilities = train_module.with_perturbed_copies(config, data, teacher)
+    assert extended.registers[:2] == data.registers and set(extended.registers[2:]) == {train_module.PERTURBED}
+    assert all("cut" not in s.text for s in extended.train[2:])  # only distilled registers are copied
+    targets = train_module.training_targets(extended, config, probabilities).numpy()
+    np.testing.assert_allclose(targets[2:], np.tile([0.1, 0.2, 0.7], (len(targets) - 2, 1)), atol=1e-6)
+    np.testing.assert_allclose(targets[1], [1, 0, 0])
