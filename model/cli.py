@@ -82,9 +82,16 @@ def _key_value(item: str) -> tuple[str, str]:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """`finsent evaluate`."""
-    from model.evaluate import TEST_SETS, evaluate_artifact, write_metrics
+    from model.evaluate import TEST_SETS, evaluate_artifact, evaluate_teacher, write_metrics
+    from model.teacher import is_teacher_folder
 
-    metrics = evaluate_artifact(args.model, args.data_dir, args.threads, headlines_dir=args.headlines_dir)
+    teacher = bool(args.model) and is_teacher_folder(args.model)
+    if teacher and args.write:
+        raise UsageError(f"--write: {args.model} is a large teacher (it is never shipped); evaluate it without --write")
+    if teacher:
+        metrics = evaluate_teacher(args.model, args.data_dir, headlines_dir=args.headlines_dir)
+    else:
+        metrics = evaluate_artifact(args.model, args.data_dir, args.threads, headlines_dir=args.headlines_dir)
     if args.write:
         folder = Path(args.model) if args.model else SHIPPED_MODEL_DIR
         write_metrics(metrics, folder)
@@ -98,8 +105,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
         low, high = figures["macro_f1_ci95"]
         print(f"{title:14s} n={figures['sentences']:4d}  accuracy {figures['accuracy']:.4f}  "
               f"macro-F1 {figures['macro_f1']:.4f} ({low:.4f}-{high:.4f})  F1: {per_class}")
-    print(f"{metrics['throughput']['sentences_per_second']:.0f} sentences/s on "
-          f"{metrics['throughput']['threads']} threads ({metrics['model_version']})")
+    if teacher:
+        print(f"{metrics['model_version']} (large teacher, float32)")
+    else:
+        print(f"{metrics['throughput']['sentences_per_second']:.0f} sentences/s on "
+              f"{metrics['throughput']['threads']} threads ({metrics['model_version']})")
     return 0
 
 

@@ -66,6 +66,20 @@ def evaluation_sets(splits: PhraseBankSplits, headlines_dir: str | None = None) 
             "headlines": load_headline_splits(headlines_dir).test}
 
 
+def evaluate_teacher(path: str | os.PathLike[str], data_dir: str | None = None, resamples: int = 1000,
+                     headlines_dir: str | None = None) -> dict:
+    """The test sets' figures of a large teacher's folder (`model/teacher.py`; float32, never shipped)."""
+    from model.teacher import read_teacher_record, teacher_probabilities_of
+
+    class SavedTeacher:
+        def predict_proba(self, texts: list[str]) -> np.ndarray:
+            return teacher_probabilities_of(path, texts)
+
+    sets = evaluation_sets(load_splits(data_dir), headlines_dir)
+    return {"model_version": read_teacher_record(path)["model_version"],
+            **{name: evaluate_set(SavedTeacher(), sentences, resamples) for name, sentences in sets.items()}}
+
+
 def evaluate_artifact(path: str | os.PathLike[str] | None = None, data_dir: str | None = None,
                       threads: int | None = None, resamples: int = 1000,
                       headlines_dir: str | None = None) -> dict:

@@ -145,6 +145,11 @@ def save_teacher(network: TeacherNetwork, output: Path, record: dict) -> None:
     (output / TEACHER_META).write_text(json.dumps(record, indent=2) + "\n")
 
 
+def read_teacher_record(folder: str | Path) -> dict:
+    """The settings, history and model version a teacher was saved with."""
+    return json.loads((Path(folder) / TEACHER_META).read_text())
+
+
 def is_teacher_folder(folder: str | Path) -> bool:
     """True when `folder` holds a large teacher (not a student artifact)."""
     return (Path(folder) / TEACHER_META).is_file()

@@ -8,7 +8,6 @@ macro-F1 (their mean when headlines are mixed in); no test set is touched here (
 from __future__ import annotations
 
 import copy
-import json
 import math
 import random
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from model.headlines import load_headline_splits
 from model.metrics import macro_f1
 from model.network import SentimentNetwork, network_from_artifact, network_from_base
 from model.predict import SentimentClassifier
-from model.teacher import TEACHER_META, is_teacher_folder, teacher_probabilities_of, train_teacher
+from model.teacher import is_teacher_folder, read_teacher_record, teacher_probabilities_of, train_teacher
 from model.tokenization import encode_batch, load_tokenizer
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.yaml"
@@ -341,7 +340,7 @@ def choose_weights(runs: list[SeedRun], network: SentimentNetwork, base_dir: Pat
 def teacher_name(folder: str) -> str:
     """The teacher's model version (a large teacher's also names its encoder)."""
     if is_teacher_folder(folder):
-        record = json.loads((Path(folder) / TEACHER_META).read_text())
+        record = read_teacher_record(folder)
         return f"{record['model_version']} ({record['encoder']}, fine-tuned)"
     return read_artifact_meta(Path(folder)).model_version
 

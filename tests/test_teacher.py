@@ -101,6 +101,14 @@ def test_a_student_distils_from_a_trained_large_teacher(tiny_mpnet: Path, phrase
     monkeypatch.undo()
     monkeypatch.setattr(teacher_module, "teacher_encoder_dir", lambda: tiny_mpnet)
 
+    assert main(["evaluate", "--model", str(teacher)]) == 0  # the three test sets, float32
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in printed[:3]] == ["(A)", "(B)", "(H)"] and "macro-F1" in printed[2]
+    assert printed[3] == f"{record['model_version']} (large teacher, float32)"
+    assert main(["evaluate", "--model", str(teacher), "--write"]) == 2
+    assert "is a large teacher (it is never shipped)" in capsys.readouterr().err
+    assert not (teacher / "metrics.json").exists()
+
     student = tmp_path / "student"
     assert main(["train", "--output", str(student), *common, "--set", "num_layers=1",
                  "--set", f"teacher={teacher}"]) == 0
