@@ -29,7 +29,8 @@ def base_encoder_dir() -> Path:
     """Folder with the base encoder's `config.json`, `tokenizer.json` and verified weights."""
     configured = os.environ.get(BASE_ENCODER_ENV)
     folder = Path(configured) if configured else _packaged_dir()
-    verify_base_weights(str(folder))
+    verify_encoder_folder(str(folder), BASE_WEIGHTS_SHA256, f"{BASE_ENCODER_NAME}@{BASE_ENCODER_REVISION}",
+                          BaseEncoderError)
     return folder
 
 
@@ -46,15 +47,13 @@ def _packaged_dir() -> Path:
 
 
 @lru_cache(maxsize=4)
-def verify_base_weights(folder: str) -> None:
-    """Raise `BaseEncoderError` unless `folder` holds the official weights (cached per folder)."""
+def verify_encoder_folder(folder: str, sha256: str, release: str, error: type[FinsentError]) -> None:
+    """Raise `error` unless `folder` holds `config.json`, `tokenizer.json` and the weights of `release`
+    (their `sha256`); cached per folder, as hashing hundreds of MB takes a while."""
     weights = Path(folder) / BASE_WEIGHTS_FILE
     for needed in (weights, Path(folder) / "config.json", Path(folder) / "tokenizer.json"):
         if not needed.is_file():
-            raise BaseEncoderError(f"base encoder folder {folder} has no {needed.name}")
+            raise error(f"encoder folder {folder} ({release}) has no {needed.name}")
     digest = file_sha256(weights)
-    if digest != BASE_WEIGHTS_SHA256:
-        raise BaseEncoderError(
-            f"{weights}: sha256 {digest} is not {BASE_ENCODER_NAME}@{BASE_ENCODER_REVISION} "
-            f"({BASE_WEIGHTS_SHA256})"
-        )
+    if digest != sha256:
+        raise error(f"{weights}: sha256 {digest} is not {release} ({sha256})")

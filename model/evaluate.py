@@ -47,12 +47,15 @@ def evaluate_set(classifier: SentimentClassifier, sentences: list[LabelledSenten
                  resamples: int = 1000) -> dict:
     """Accuracy, macro-F1 (with bootstrap CIs), per-class F1 and confusion matrix on one set."""
     started = time.perf_counter()
-    truth = np.array([s.label_id for s in sentences])
-    predicted = classifier.predict_proba([s.text for s in sentences]).argmax(axis=1)
-    figures = summarize(truth, predicted, resamples)
+    figures = set_figures(sentences, classifier.predict_proba([s.text for s in sentences]), resamples)
     LOG.info("evaluated %d sentences in %.1f s: accuracy %.4f, macro-F1 %.4f", len(sentences),
              time.perf_counter() - started, figures["accuracy"], figures["macro_f1"])
     return figures
+
+
+def set_figures(sentences: list[LabelledSentence], probabilities: np.ndarray, resamples: int = 1000) -> dict:
+    """`evaluate_set`'s figures from the predicted probabilities, `(len(sentences), 3)`."""
+    return summarize(np.array([s.label_id for s in sentences]), probabilities.argmax(axis=1), resamples)
 
 
 def accuracy_and_macro_f1(figures: dict) -> dict:
@@ -71,13 +74,12 @@ def evaluate_teacher(path: str | os.PathLike[str], data_dir: str | None = None, 
     """The test sets' figures of a large teacher's folder (`model/teacher.py`; float32, never shipped)."""
     from model.teacher import read_teacher_record, teacher_probabilities_of
 
-    class SavedTeacher:
-        def predict_proba(self, texts: list[str]) -> np.ndarray:
-            return teacher_probabilities_of(path, texts)
-
     sets = evaluation_sets(load_splits(data_dir), headlines_dir)
+    texts = sorted({s.text for sentences in sets.values() for s in sentences})  # one pass of the teacher
+    by_text = dict(zip(texts, teacher_probabilities_of(path, texts), strict=True))
     return {"model_version": read_teacher_record(path)["model_version"],
-            **{name: evaluate_set(SavedTeacher(), sentences, resamples) for name, sentences in sets.items()}}
+            **{name: set_figures(sentences, np.array([by_text[s.text] for s in sentences]), resamples)
+               for name, sentences in sets.items()}}
 
 
 def evaluate_artifact(path: str | os.PathLike[str] | None = None, data_dir: str | None = None,

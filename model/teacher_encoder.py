@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 from finsent.errors import FinsentError
-from model.data import file_sha256
+from model.base_encoder import verify_encoder_folder
 
 TEACHER_ENCODER_ENV = "FINSENT_TEACHER_ENCODER"
 TEACHER_ENCODER_NAME = "sentence-transformers/all-mpnet-base-v2"
@@ -32,14 +32,7 @@ def teacher_encoder_dir() -> Path:
     """Folder with the teacher encoder's `config.json`, `tokenizer.json` and verified weights."""
     configured = os.environ.get(TEACHER_ENCODER_ENV)
     folder = Path(configured) if configured else unpacked_teacher_dir()
-    weights = folder / "model.safetensors"
-    for needed in (weights, folder / "config.json", folder / "tokenizer.json"):
-        if not needed.is_file():
-            raise TeacherEncoderError(f"teacher encoder folder {folder} has no {needed.name}")
-    digest = file_sha256(weights)
-    if digest != TEACHER_WEIGHTS_SHA256:
-        raise TeacherEncoderError(
-            f"{weights}: sha256 {digest} is not {TEACHER_ENCODER_NAME} ({TEACHER_WEIGHTS_SHA256})")
+    verify_encoder_folder(str(folder), TEACHER_WEIGHTS_SHA256, TEACHER_ENCODER_NAME, TeacherEncoderError)
     return folder
 
 
