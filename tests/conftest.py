@@ -35,6 +35,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture
+def feeds_file(tmp_path: Path) -> Path:
+    """A valid feeds.yaml whose only feed is on a closed loopback port (never reached by these tests)."""
+    path = tmp_path / "feeds.yaml"
+    path.write_text('feeds:\n  - {name: desk, url: "http://127.0.0.1:9/feed.xml"}\n')
+    return path
+
+
 @pytest.fixture(scope="session")
 def phrasebank_dir() -> Path:
     """The PhraseBank folder; in CI (`CI=true`) a missing folder fails loudly, elsewhere skips."""

@@ -47,14 +47,6 @@ def one_line_error(result: subprocess.CompletedProcess, command: str) -> str:
     return lines[0]
 
 
-@pytest.fixture
-def feeds_file(tmp_path: Path) -> Path:
-    """A valid feeds.yaml whose only feed is on a closed loopback port (never reached by these tests)."""
-    path = tmp_path / "feeds.yaml"
-    path.write_text('feeds:\n  - {name: desk, url: "http://127.0.0.1:9/feed.xml"}\n')
-    return path
-
-
 # --- strict command lines: a typo never runs ----------------------------------------------------
 # Every rule is specified in-process in test_cli_messages.py; these prove the console script obeys it.
 

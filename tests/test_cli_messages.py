@@ -44,14 +44,6 @@ def finsent_run(capsys: pytest.CaptureFixture[str]):
     return run
 
 
-@pytest.fixture
-def feeds_file(tmp_path: Path) -> Path:
-    """A valid feeds.yaml whose only feed is on a closed loopback port (never reached by these tests)."""
-    path = tmp_path / "feeds.yaml"
-    path.write_text('feeds:\n  - {name: desk, url: "http://127.0.0.1:9/feed.xml"}\n')
-    return path
-
-
 @pytest.mark.parametrize(("words", "expected"), [
     (["--run-datee", "2026-03-05"], "unrecognized arguments: --run-datee 2026-03-05 (did you mean --run-date?)"),
     (["--allow-private-host"], "unrecognized arguments: --allow-private-host"),
