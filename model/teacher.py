@@ -23,8 +23,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from model.data import LABELS, LabelledSentence
-from model.metrics import macro_f1
+from model.data import LABELS
 from model.teacher_encoder import TEACHER_ENCODER_NAME, teacher_encoder_dir
 
 TEACHER_WEIGHTS = "teacher.safetensors"
@@ -85,7 +84,9 @@ def train_teacher(config, data, output: Path) -> dict:
     with the best mean validation macro-F1 is kept.
     """
     from model.train import (
+        epoch_line,
         length_bucketed_batches,
+        macro_f1_by_set,
         seed_everything,
         train_epoch,
         training_targets,
@@ -109,10 +110,9 @@ def train_teacher(config, data, output: Path) -> dict:
         batches = length_bucketed_batches(data.train, config.batch_size, rng)
         loss = train_epoch(network, batches, data.train, targets, partial(encode, tokenizer), optimizer, scheduler,
                            f"teacher epoch {epoch}/{config.epochs}")
-        scores = validation_scores(network, tokenizer, data.validation)
+        scores = macro_f1_by_set(partial(predict_proba, network, tokenizer), data.validation)
         history.append({"epoch": epoch, "train_loss": loss, "validation_macro_f1_by_set": scores})
-        print(f"teacher epoch {epoch}: train loss {loss:.4f}, validation macro-F1 "
-              + ", ".join(f"{name} {value:.4f}" for name, value in scores.items()), flush=True)
+        print(epoch_line(f"teacher epoch {epoch}", loss, scores), flush=True)
         if scores["mean"] > best_f1:
             best_f1, best_state = scores["mean"], copy.deepcopy(network.state_dict())
     network.load_state_dict(best_state)
@@ -122,17 +122,6 @@ def train_teacher(config, data, output: Path) -> dict:
               "trained_at": datetime.now(timezone.utc).isoformat()}
     save_teacher(network, output, record)
     return record
-
-
-def validation_scores(network: TeacherNetwork, tokenizer,
-                      validation: dict[str, list[LabelledSentence]]) -> dict[str, float]:
-    """Macro-F1 on each validation split, and their `mean`."""
-    scores = {}
-    for name, sentences in validation.items():
-        predicted = predict_proba(network, tokenizer, [s.text for s in sentences]).argmax(axis=1)
-        scores[name] = macro_f1(np.array([s.label_id for s in sentences]), predicted)
-    scores["mean"] = float(np.mean(list(scores.values())))
-    return scores
 
 
 def save_teacher(network: TeacherNetwork, output: Path, record: dict) -> None:

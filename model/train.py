@@ -237,13 +237,26 @@ def validation_macro_f1(network: SentimentNetwork, base_dir: Path, config: Train
                         validation: dict[str, list[LabelledSentence]]) -> dict[str, float]:
     """Macro-F1 of the current network on each validation split, and their `mean`."""
     classifier = SentimentClassifier.from_network(network, base_dir, config.max_length, batch_size=64)
-    scores = {}
-    for name, sentences in validation.items():
-        predicted = classifier.predict_proba([s.text for s in sentences]).argmax(axis=1)
-        scores[name] = macro_f1(np.array([s.label_id for s in sentences]), predicted)
-    scores["mean"] = float(np.mean(list(scores.values())))
+    scores = macro_f1_by_set(classifier.predict_proba, validation)
     network.train()
     return scores
+
+
+def macro_f1_by_set(predict_proba: Callable[[list[str]], np.ndarray],
+                    validation: dict[str, list[LabelledSentence]]) -> dict[str, float]:
+    """Macro-F1 of `predict_proba`'s labels on each validation split, and their `mean`."""
+    scores = {}
+    for name, sentences in validation.items():
+        predicted = predict_proba([s.text for s in sentences]).argmax(axis=1)
+        scores[name] = macro_f1(np.array([s.label_id for s in sentences]), predicted)
+    scores["mean"] = float(np.mean(list(scores.values())))
+    return scores
+
+
+def epoch_line(what: str, loss: float, scores: dict[str, float]) -> str:
+    """The progress line printed after each training epoch."""
+    return (f"{what}: train loss {loss:.4f}, validation macro-F1 "
+            + ", ".join(f"{name} {value:.4f}" for name, value in scores.items()))
 
 
 Encoder = Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]]
@@ -311,8 +324,7 @@ def train_seed(config: TrainConfig, seed: int, data: TrainingData, base_dir: Pat
         f1 = scores["mean"]
         history.append({"seed": seed, "epoch": epoch, "train_loss": loss, "validation_macro_f1": f1,
                         "validation_macro_f1_by_set": scores})
-        print(f"seed {seed} epoch {epoch}: train loss {loss:.4f}, validation macro-F1 "
-              + ", ".join(f"{name} {value:.4f}" for name, value in scores.items()), flush=True)
+        print(epoch_line(f"seed {seed} epoch {epoch}", loss, scores), flush=True)
         if f1 > best_f1:
             best_f1, best_state = f1, copy.deepcopy(network.state_dict())
     return SeedRun(seed, best_state, history, best_f1)
